@@ -1,0 +1,3 @@
+#include "gapmap/gapmap.h"
+#include <stdio.h>
+int main(void) { printf("gapmap %s\n", gm_version()); return 0; }

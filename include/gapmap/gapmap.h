@@ -1,0 +1,10 @@
+/*
+ * gapmap.h: the umbrella header.  Include this; it pulls in every public area.
+ */
+#ifndef GAPMAP_GAPMAP_H
+#define GAPMAP_GAPMAP_H
+
+#include "gapmap/core.h"
+#include "gapmap/geocode.h"
+
+#endif

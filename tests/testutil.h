@@ -1,0 +1,29 @@
+/* Helpers shared by the Criterion tests: where the sources, the build and the
+ * real open data are, temporary folders, and reading a file whole. */
+#ifndef GM_TESTUTIL_H
+#define GM_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Path under the source tree ("geodata/examplshire.ini"); static buffer. */
+const char *gmt_src(const char *rel);
+
+/* Path under ../shared/data, or NULL when that data set is absent (the caller
+ * then skips with cr_skip_test and a message naming the path). Honours the
+ * GAPMAP_SHARED_DATA environment variable. Static buffer. */
+const char *gmt_shared(const char *rel);
+
+/* Make a fresh empty temporary folder; static buffer. */
+const char *gmt_tmpdir(const char *tag);
+
+/* Write text to dir/name and return the path; static buffer. */
+const char *gmt_write(const char *dir, const char *name, const char *text);
+
+/* Read a whole file; caller frees; NULL if unreadable. */
+char *gmt_slurp(const char *path, size_t *len);
+
+/* Run a shell command, returning its exit status (or -1). */
+int gmt_system(const char *cmd);
+
+#endif
