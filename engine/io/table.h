@@ -28,7 +28,8 @@ void gm__table_opts_init(gm__table_opts *opts);
 /* Open a table.  Files ending .csv/.txt/.tsv (case-insensitive) use the CSV
  * reader (.tsv: tab separated); others are opened with OGR.  A UTF-8 byte order
  * mark is skipped; CRLF and LF line ends are both accepted.
- * Errors: GM_E_NOT_FOUND (no such file), GM_E_IO, GM_E_INPUT (not a table), GM_E_NOMEM. */
+ * Errors: GM_E_NOT_FOUND (no such file), GM_E_IO, GM_E_INPUT (not a table), GM_E_NOMEM,
+ * GM_E_CONFIG (an encoding name that is not supported). */
 gm_status gm__table_open(gm_ctx *ctx, const char *path, const gm__table_opts *opts, gm__table **out);
 void gm__table_close(gm__table *t);
 
@@ -41,7 +42,8 @@ const char *gm__table_colname(const gm__table *t, size_t col);
 int gm__table_find(const gm__table *t, const char *name);
 
 /* Advance to the next row.  Sets *eof at the end.  Rows whose fields are all
- * empty are skipped (a trailing blank line is not a row).  Errors: GM_E_INPUT
+ * empty are skipped (a trailing blank line is not a row); an OGR feature is
+ * skipped only when it has no geometry either.  Errors: GM_E_INPUT
  * (a quoted field never closed, invalid UTF-8: message names file and line),
  * GM_E_IO, GM_E_NOMEM. */
 gm_status gm__table_next(gm__table *t, bool *eof);
@@ -62,7 +64,8 @@ const char *gm__table_rowword(const gm__table *t);
 
 /* The current row's point geometry (OGR layers with point geometry only).
  * Returns false when there is none.  Coordinates are in the layer's CRS, given
- * by gm__table_crs (an "AUTH:CODE" or WKT string, or NULL when unknown). */
+ * by gm__table_crs (an "AUTH:CODE" or WKT string, or NULL when unknown), x
+ * first (easting or longitude) as OGR gives them, whatever the CRS's axis order. */
 bool gm__table_point(const gm__table *t, double *x, double *y);
 const char *gm__table_crs(const gm__table *t);
 

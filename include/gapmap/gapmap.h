@@ -5,6 +5,9 @@
 #define GAPMAP_GAPMAP_H
 
 #include "gapmap/core.h"
+#include "gapmap/config.h"
 #include "gapmap/geocode.h"
+#include "gapmap/inputs.h"
+#include "gapmap/run.h"
 
 #endif

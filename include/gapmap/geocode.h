@@ -84,6 +84,8 @@ typedef struct gm_pcdir_stats {
     uint64_t skipped_bad_postcode;
     uint64_t skipped_no_coords;  /**< blank or non-numeric coordinates (ONSPD rows without a grid reference) */
     uint64_t skipped_duplicate;
+    uint64_t skipped_outside_gb; /**< coordinates that fall outside Great Britain and Northern
+                                      Ireland in BNG (a wrong column or crs setting) */
 } gm_pcdir_stats;
 
 /** The postcode directory: an open-addressing hash of compact postcodes. */
@@ -126,7 +128,12 @@ GM_API bool gm_pcdir_lookup(const gm_pcdir *dir, const char *compact, gm_postcod
 /**
  * Suggest a near miss for a postcode that is not in the directory: the usual
  * slips of letter O for zero, I or L for one, S for five and back, at positions
- * where the format calls for the other kind.
+ * where the format calls for the other kind (also B for eight and Z for two).
+ * Deterministic: when the tidied text is itself in the directory it is
+ * returned; otherwise single swaps are tried position by position, left to
+ * right, each position in the order O>0, 0>O, I>1, L>1, 1>I, 1>L, S>5, 5>S,
+ * B>8, 8>B, Z>2, 2>Z, and the first that is a valid postcode in the directory
+ * wins.
  * @param raw the text as given (need not normalise).
  * @param out receives the compact suggestion when one exists in the directory.
  * @return true when a suggestion was found.

@@ -1,0 +1,85 @@
+/* gapmap run CONFIG: the whole batch job on a council's files. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const cli_opt RUN_OPTS[] = {
+    {"output", 'o', "DIR", "write outputs to DIR instead of the config's [run] output"},
+    {"quiet", 'q', NULL, "no progress or information lines; errors and warnings only"},
+};
+
+enum { OPT_OUTPUT, OPT_QUIET, OPT_COUNT };
+
+const cli_cmd CMD_RUN = {
+    "run",
+    "CONFIG [--output DIR] [--quiet]",
+    "Run the whole job described by CONFIG (an INI file): read the postcode directory,\n"
+    "locate customers and provider sites, and write the output folder.",
+    "Paths in CONFIG are relative to CONFIG's folder. Rows that cannot be used are\n"
+    "listed with their reason in rejects.csv; manifest.json reconciles the counts.\n"
+    "Example: gapmap run geodata/examplshire.ini --output out",
+    RUN_OPTS,
+    OPT_COUNT,
+    cmd_run,
+};
+
+static void print_summary(const gm_run_summary *s, const char *out)
+{
+    printf("Customers: %llu of %llu rows located", (unsigned long long)s->customers.located,
+           (unsigned long long)s->customers.rows);
+    if (s->customers.rejected)
+        printf(", %llu rejected", (unsigned long long)s->customers.rejected);
+    if (s->customers.warnings)
+        printf(", %llu with warnings", (unsigned long long)s->customers.warnings);
+    printf(".\nProvider sites: %llu of %llu rows located (%zu providers)",
+           (unsigned long long)s->sites.located, (unsigned long long)s->sites.rows, s->providers);
+    if (s->sites.rejected)
+        printf(", %llu rejected", (unsigned long long)s->sites.rejected);
+    if (s->sites.warnings)
+        printf(", %llu with warnings", (unsigned long long)s->sites.warnings);
+    printf(".\nPostcode directory: %llu postcodes loaded.\n", (unsigned long long)s->postcodes.loaded);
+    printf("Outputs: %zu files in %s/", s->files_written, out);
+    if (s->reject_rows || s->warning_rows)
+        printf(" (see %s/rejects.csv for %llu rejected rows and %llu warnings)", out,
+               (unsigned long long)s->reject_rows, (unsigned long long)s->warning_rows);
+    printf("\n");
+}
+
+int cmd_run(const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *val[OPT_COUNT];
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse(cmd, argc, argv, val, pos, 1, &npos);
+    if (rc)
+        return rc < 0 ? GM_EXIT_OK : rc;
+    if (npos != 1) {
+        cli_error("no configuration file given — usage: gapmap run CONFIG (try 'gapmap run "
+                  "geodata/examplshire.ini')");
+        return GM_EXIT_USAGE;
+    }
+    gm_ctx *ctx = NULL;
+    gm_config *cfg = NULL;
+    cli_progress *prog = NULL;
+    gm_status st = gm_ctx_new(&ctx);
+    if (st != GM_OK) {
+        cli_error("out of memory");
+        return GM_EXIT_FAILURE;
+    }
+    prog = cli_progress_attach(ctx, val[OPT_QUIET] != NULL);
+    if ((st = gm_config_load(ctx, pos[0], &cfg)) == GM_OK && val[OPT_OUTPUT])
+        st = gm_config_set_output(ctx, cfg, val[OPT_OUTPUT]);
+    gm_run_summary sum;
+    if (st == GM_OK)
+        st = gm_run(ctx, cfg, &sum);
+    cli_progress_done(prog);
+    if (st != GM_OK)
+        cli_error("%s", gm_ctx_errmsg(ctx)[0] ? gm_ctx_errmsg(ctx) : gm_status_str(st));
+    else if (!val[OPT_QUIET])
+        print_summary(&sum, gm_config_get_output(cfg));
+    rc = cli_exit_code(st);
+    gm_config_free(cfg);
+    gm_ctx_free(ctx);
+    return rc;
+}

@@ -1,0 +1,171 @@
+/* manifest.json with cJSON: see manifest.h. */
+#include "manifest.h"
+
+#include "../core/hash.h"
+#include "vwriter.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <gdal.h>
+#include <geos_c.h>
+#include <proj.h>
+#include <stdio.h>
+#include <string.h>
+
+static cJSON *counts_json(const gm_input_counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "rows", (double)c->rows);
+    cJSON_AddNumberToObject(o, "located", (double)c->located);
+    cJSON_AddNumberToObject(o, "rejected", (double)c->rejected);
+    cJSON_AddNumberToObject(o, "warnings", (double)c->warnings);
+    cJSON_AddBoolToObject(o, "reconciled", c->rows == c->located + c->rejected);
+    return o;
+}
+
+static cJSON *file_json(gm_ctx *ctx, const char *role, const char *shown, const char *path,
+                        gm_status *st)
+{
+    char hex[65];
+    uint64_t size = 0;
+    if ((*st = gm__sha256_file(ctx, path, hex, &size)) != GM_OK)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    if (role)
+        cJSON_AddStringToObject(o, "role", role);
+    cJSON_AddStringToObject(o, "path", shown);
+    cJSON_AddNumberToObject(o, "bytes", (double)size);
+    cJSON_AddStringToObject(o, "sha256", hex);
+    return o;
+}
+
+static cJSON *settings_json(const gm_config *cfg)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON *run = cJSON_AddObjectToObject(s, "run");
+    cJSON_AddStringToObject(run, "name", cfg->name);
+    cJSON *fmts = cJSON_AddArrayToObject(run, "formats");
+    if (cfg->formats & GM__FMT_GEOJSON)
+        cJSON_AddItemToArray(fmts, cJSON_CreateString("geojson"));
+    if (cfg->formats & GM__FMT_SHAPEFILE)
+        cJSON_AddItemToArray(fmts, cJSON_CreateString("shapefile"));
+    cJSON_AddNumberToObject(run, "suppress_below", cfg->suppress_below);
+    cJSON *pc = cJSON_AddObjectToObject(s, "postcodes");
+    cJSON_AddStringToObject(pc, "format", cfg->postcodes.format);
+    cJSON_AddBoolToObject(pc, "header", cfg->postcodes.header);
+    cJSON_AddStringToObject(pc, "postcode", cfg->postcodes.col_postcode);
+    cJSON_AddStringToObject(pc, "x", cfg->postcodes.col_x);
+    cJSON_AddStringToObject(pc, "y", cfg->postcodes.col_y);
+    cJSON_AddStringToObject(pc, "crs", cfg->postcodes.crs);
+    cJSON_AddStringToObject(pc, "terminated", cfg->postcodes.col_terminated ? cfg->postcodes.col_terminated : "");
+    cJSON_AddStringToObject(pc, "area", cfg->postcodes.col_area ? cfg->postcodes.col_area : "");
+    cJSON_AddBoolToObject(pc, "allow_terminated", cfg->postcodes.allow_terminated);
+    const gm__source_cfg *srcs[] = {&cfg->customers, &cfg->providers};
+    const char *names[] = {"customers", "providers"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *o = cJSON_AddObjectToObject(s, names[i]);
+        cJSON_AddStringToObject(o, "encoding", srcs[i]->encoding ? srcs[i]->encoding : "UTF-8");
+        if (srcs[i]->layer)
+            cJSON_AddStringToObject(o, "layer", srcs[i]->layer);
+        if (srcs[i]->coords_crs)
+            cJSON_AddStringToObject(o, "coords_crs", srcs[i]->coords_crs);
+        cJSON *cols = cJSON_AddObjectToObject(o, "columns");
+        for (size_t k = 0; k < srcs[i]->cols.n; k++)
+            cJSON_AddStringToObject(cols, srcs[i]->cols.field[k], srcs[i]->cols.column[k]);
+    }
+    return s;
+}
+
+gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *cfg,
+                             const gm__mf_file *inputs, size_t ninputs, const gm_run_summary *sum,
+                             const char *const *outputs, size_t noutputs)
+{
+    gm_status st = GM_OK;
+    char *text = NULL, *path = NULL, *tmp = NULL;
+    FILE *f = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        goto nomem;
+
+    cJSON_AddStringToObject(root, "gapmap_version", gm_version());
+    cJSON *libs = cJSON_AddObjectToObject(root, "libraries");
+    cJSON_AddStringToObject(libs, "gdal", GDALVersionInfo("RELEASE_NAME"));
+    cJSON_AddStringToObject(libs, "geos", GEOSversion());
+    cJSON_AddStringToObject(libs, "proj", proj_info().release);
+    cJSON_AddItemToObject(root, "settings", settings_json(cfg));
+
+    cJSON *ins = cJSON_AddArrayToObject(root, "inputs");
+    for (size_t i = 0; i < ninputs; i++) {
+        cJSON *o = file_json(ctx, inputs[i].role, inputs[i].shown, inputs[i].path, &st);
+        if (!o)
+            goto cleanup;
+        cJSON_AddItemToArray(ins, o);
+    }
+
+    cJSON *counts = cJSON_AddObjectToObject(root, "counts");
+    cJSON *pc = cJSON_AddObjectToObject(counts, "postcode_directory");
+    const gm_pcdir_stats *p = &sum->postcodes;
+    cJSON_AddNumberToObject(pc, "rows", (double)p->rows_read);
+    cJSON_AddNumberToObject(pc, "loaded", (double)p->loaded);
+    cJSON_AddNumberToObject(pc, "terminated", (double)p->terminated);
+    cJSON_AddNumberToObject(pc, "skipped_bad_postcode", (double)p->skipped_bad_postcode);
+    cJSON_AddNumberToObject(pc, "skipped_no_coords", (double)p->skipped_no_coords);
+    cJSON_AddNumberToObject(pc, "skipped_duplicate", (double)p->skipped_duplicate);
+    cJSON_AddBoolToObject(pc, "reconciled",
+                          p->rows_read == p->loaded + p->skipped_bad_postcode + p->skipped_no_coords +
+                                              p->skipped_duplicate);
+    cJSON_AddItemToObject(counts, "customers", counts_json(&sum->customers));
+    cJSON_AddItemToObject(counts, "sites", counts_json(&sum->sites));
+    cJSON_AddNumberToObject(counts, "providers", (double)sum->providers);
+    cJSON *rj = cJSON_AddObjectToObject(counts, "rejects_csv");
+    cJSON_AddNumberToObject(rj, "rejected_rows", (double)sum->reject_rows);
+    cJSON_AddNumberToObject(rj, "warning_rows", (double)sum->warning_rows);
+
+    cJSON *outs = cJSON_AddArrayToObject(root, "outputs");
+    for (size_t i = 0; i < noutputs; i++) {
+        char *op = gm__asprintf("%s/%s", outdir, outputs[i]);
+        if (!op)
+            goto nomem;
+        cJSON *o = file_json(ctx, NULL, outputs[i], op, &st);
+        gm__free(op);
+        if (!o)
+            goto cleanup;
+        cJSON_AddItemToArray(outs, o);
+    }
+
+    if (!(text = cJSON_Print(root)))
+        goto nomem;
+    path = gm__asprintf("%s/manifest.json", outdir);
+    tmp = gm__asprintf("%s/manifest.json.tmp", outdir);
+    if (!path || !tmp)
+        goto nomem;
+    if (!(f = fopen(tmp, "wb"))) {
+        st = gm__err(ctx, GM_E_IO, "%s: cannot create (%s)", tmp, strerror(errno));
+        goto cleanup;
+    }
+    fputs(text, f);
+    fputc('\n', f);
+    int rc = fclose(f);
+    f = NULL;
+    if (rc != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        st = gm__err(ctx, GM_E_IO, "%s: write failed (%s)", path, strerror(errno));
+        goto cleanup;
+    }
+    goto cleanup;
+
+nomem:
+    st = gm__err(ctx, GM_E_NOMEM, "out of memory writing manifest.json");
+cleanup:
+    if (f)
+        fclose(f);
+    cJSON_Delete(root);
+    cJSON_free(text);
+    gm__free(path);
+    gm__free(tmp);
+    return st;
+}

@@ -1,0 +1,29 @@
+/*
+ * manifest.json: what a run read and wrote, so that it can be reproduced and
+ * checked months later: gapmap and library versions, the configuration, every
+ * input with its size and SHA-256, the counts with their reconciliation
+ * (rows = located + rejected), and every output file with its size and SHA-256.
+ * No timestamps or absolute paths: the same inputs and config give the same bytes.
+ */
+#ifndef GM_ENGINE_IO_MANIFEST_H
+#define GM_ENGINE_IO_MANIFEST_H
+
+#include "gapmap/run.h"
+
+#include "../core/core.h"
+#include "../run/config.h"
+
+typedef struct gm__mf_file {
+    const char *role;  /* "postcodes", "customers", "providers", "config" */
+    const char *shown; /* the path as the user wrote it */
+    const char *path;  /* the path to open */
+} gm__mf_file;
+
+/* Write outdir/manifest.json (temporary then renamed).  outputs are file names
+ * inside outdir, hashed in the order given.
+ * Errors: GM_E_IO, GM_E_NOT_FOUND (an input vanished), GM_E_NOMEM. */
+gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *cfg,
+                             const gm__mf_file *inputs, size_t ninputs, const gm_run_summary *sum,
+                             const char *const *outputs, size_t noutputs);
+
+#endif

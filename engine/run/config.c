@@ -1,0 +1,418 @@
+/*
+ * INI configuration reading with libinih.  The handler validates each key as
+ * it comes and keeps the first problem with its line number; defaults are set
+ * before parsing and presets (postcode directory formats) applied after, so a
+ * key given explicitly always wins over a preset.
+ */
+#include "config.h"
+
+#include "../io/vwriter.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct parse_state {
+    gm_ctx *ctx;
+    gm_config *cfg;
+    gm_status st;
+    char msg[1024];
+    bool seen_postcode_cols; /* postcode/x/y given explicitly */
+    bool have_header_key;
+} parse_state;
+
+static bool set_str(char **dst, const char *v)
+{
+    char *s = gm__strdup(v);
+    if (!s)
+        return false;
+    gm__free(*dst);
+    *dst = s;
+    return true;
+}
+
+static char *resolve(const gm_config *cfg, const char *p)
+{
+    if (p[0] == '/' || !cfg->dir[0])
+        return gm__strdup(p);
+    return gm__asprintf("%s/%s", cfg->dir, p);
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *yes[] = {"yes", "true", "on", "1"};
+    static const char *no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcasecmp(v, yes[i])) {
+            *out = true;
+            return true;
+        }
+        if (!strcasecmp(v, no[i])) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_formats(const char *v, unsigned *out)
+{
+    unsigned f = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (!strcasecmp(tok, "geojson"))
+            f |= GM__FMT_GEOJSON;
+        else if (!strcasecmp(tok, "shapefile") || !strcasecmp(tok, "shp"))
+            f |= GM__FMT_SHAPEFILE;
+        else
+            return false;
+    }
+    *out = f;
+    return f != 0;
+}
+
+static int fail(parse_state *ps, gm_status st, const char *fmt, ...) GM__PRINTF(3, 4);
+
+/* Keep the first problem only: later ones are often consequences of it. */
+static int fail(parse_state *ps, gm_status st, const char *fmt, ...)
+{
+    if (ps->st == GM_OK) {
+        ps->st = st;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ps->msg, sizeof ps->msg, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static bool colmap_add(gm__colmap *m, const char *field, const char *column)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (!strcmp(m->field[i], field))
+            return set_str(&m->column[i], column);
+    }
+    size_t cap = m->cap;
+    if (!gm__grow((void **)&m->field, &cap, m->n + 1, sizeof *m->field))
+        return false;
+    cap = m->cap;
+    if (!gm__grow((void **)&m->column, &cap, m->n + 1, sizeof *m->column))
+        return false;
+    m->cap = cap;
+    m->field[m->n] = gm__strdup(field);
+    m->column[m->n] = gm__strdup(column);
+    if (!m->field[m->n] || !m->column[m->n]) {
+        gm__free(m->field[m->n]);
+        gm__free(m->column[m->n]);
+        return false;
+    }
+    m->n++;
+    return true;
+}
+
+const char *gm__colmap_get(const gm__colmap *m, const char *field)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (!strcmp(m->field[i], field))
+            return m->column[i];
+    }
+    return NULL;
+}
+
+static int source_key(parse_state *ps, gm__source_cfg *src, const char *section, const char *key,
+                      const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    bool ok = true;
+    if (!strcmp(key, "file")) {
+        char *p = resolve(cfg, v);
+        ok = p && set_str(&src->file_raw, v);
+        gm__free(src->file);
+        src->file = p;
+    } else if (!strcmp(key, "layer")) {
+        ok = set_str(&src->layer, v);
+    } else if (!strcmp(key, "encoding")) {
+        ok = set_str(&src->encoding, v);
+    } else if (!strcmp(key, "coords_crs") && src == &cfg->providers) {
+        ok = set_str(&src->coords_crs, v);
+    } else {
+        return fail(ps, GM_E_CONFIG, "unknown key '%s' in [%s]%s", key, section,
+                    src == &cfg->providers ? " (known: file, layer, encoding, coords_crs)"
+                                           : " (known: file, layer, encoding)");
+    }
+    if (!ok)
+        return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+    return 1;
+}
+
+static int postcode_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    bool ok = true;
+    if (!strcmp(key, "file")) {
+        char *p = resolve(cfg, v);
+        ok = p && set_str(&cfg->postcodes.file_raw, v);
+        gm__free(cfg->postcodes.file);
+        cfg->postcodes.file = p;
+    } else if (!strcmp(key, "format")) {
+        if (strcasecmp(v, "onspd") && strcasecmp(v, "codepoint") && strcasecmp(v, "custom"))
+            return fail(ps, GM_E_CONFIG,
+                        "[postcodes] format = %s: use onspd (ONS Postcode Directory), codepoint "
+                        "(OS Code-Point Open area files, no header) or custom",
+                        v);
+        ok = set_str(&cfg->postcodes.format, v);
+        for (char *c = cfg->postcodes.format; ok && *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    } else if (!strcmp(key, "header")) {
+        if (!parse_bool(v, &cfg->postcodes.header))
+            return fail(ps, GM_E_CONFIG, "[postcodes] header = %s: use yes or no", v);
+        ps->have_header_key = true;
+    } else if (!strcmp(key, "allow_terminated")) {
+        if (!parse_bool(v, &cfg->postcodes.allow_terminated))
+            return fail(ps, GM_E_CONFIG, "[postcodes] allow_terminated = %s: use yes or no", v);
+    } else if (!strcmp(key, "crs")) {
+        ok = set_str(&cfg->postcodes.crs, v);
+    } else if (!strcmp(key, "postcode")) {
+        ok = set_str(&cfg->postcodes.col_postcode, v);
+        ps->seen_postcode_cols = true;
+    } else if (!strcmp(key, "x")) {
+        ok = set_str(&cfg->postcodes.col_x, v);
+    } else if (!strcmp(key, "y")) {
+        ok = set_str(&cfg->postcodes.col_y, v);
+    } else if (!strcmp(key, "terminated")) {
+        ok = set_str(&cfg->postcodes.col_terminated, v);
+    } else if (!strcmp(key, "area")) {
+        ok = set_str(&cfg->postcodes.col_area, v);
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [postcodes] (known: file, format, header, postcode, x, y, "
+                    "crs, terminated, area, allow_terminated)",
+                    key);
+    }
+    if (!ok)
+        return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    parse_state *ps = user;
+    gm_config *cfg = ps->cfg;
+    if (ps->st != GM_OK)
+        return 0;
+    if (!key) /* section header on its own (INI_CALL_HANDLER_ON_NEW_SECTION builds) */
+        return 1;
+    if (!strcmp(section, "run")) {
+        bool ok = true;
+        if (!strcmp(key, "name")) {
+            ok = set_str(&cfg->name, value);
+        } else if (!strcmp(key, "output")) {
+            char *p = resolve(cfg, value);
+            gm__free(cfg->output);
+            cfg->output = p;
+            ok = p != NULL;
+        } else if (!strcmp(key, "formats")) {
+            if (!parse_formats(value, &cfg->formats))
+                return fail(ps, GM_E_CONFIG,
+                            "[run] formats = %s: list geojson and/or shapefile, comma separated",
+                            value);
+        } else if (!strcmp(key, "suppress_below")) {
+            char *end;
+            errno = 0;
+            long n = strtol(value, &end, 10);
+            if (errno || *end || end == value || n < 0 || n > 1000)
+                return fail(ps, GM_E_CONFIG,
+                            "[run] suppress_below = %s: give a whole number of people from 0 to "
+                            "1000 (counts below it are withheld from shareable outputs)",
+                            value);
+            cfg->suppress_below = (int)n;
+        } else {
+            return fail(ps, GM_E_CONFIG,
+                        "unknown key '%s' in [run] (known: name, output, formats, suppress_below)",
+                        key);
+        }
+        if (!ok)
+            return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+        return 1;
+    }
+    if (!strcmp(section, "postcodes"))
+        return postcode_key(ps, key, value);
+    if (!strcmp(section, "customers"))
+        return source_key(ps, &cfg->customers, section, key, value);
+    if (!strcmp(section, "providers"))
+        return source_key(ps, &cfg->providers, section, key, value);
+    if (!strcmp(section, "customers.columns") || !strcmp(section, "providers.columns")) {
+        gm__colmap *m = section[0] == 'c' ? &cfg->customers.cols : &cfg->providers.cols;
+        if (!colmap_add(m, key, value))
+            return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+        return 1;
+    }
+    return fail(ps, GM_E_CONFIG,
+                "unknown section [%s] (known: run, postcodes, customers, customers.columns, "
+                "providers, providers.columns)",
+                section);
+}
+
+/* Fill postcode-directory columns the user left out from the chosen format. */
+static bool apply_postcode_preset(gm_config *cfg, bool have_header_key)
+{
+    const char *f = cfg->postcodes.format;
+    const char *pc = NULL, *x = NULL, *y = NULL, *term = NULL, *area = NULL;
+    if (!strcmp(f, "onspd")) {
+        pc = "pcds";
+        x = "oseast1m";
+        y = "osnrth1m";
+        term = "doterm";
+        area = "lsoa21";
+    } else if (!strcmp(f, "codepoint")) {
+        /* OS Code-Point Open: Postcode, Positional_quality_indicator, Eastings, Northings, ... */
+        pc = "1";
+        x = "3";
+        y = "4";
+        if (!have_header_key)
+            cfg->postcodes.header = false;
+    }
+    if (!cfg->postcodes.col_postcode && pc && !set_str(&cfg->postcodes.col_postcode, pc))
+        return false;
+    if (!cfg->postcodes.col_x && x && !set_str(&cfg->postcodes.col_x, x))
+        return false;
+    if (!cfg->postcodes.col_y && y && !set_str(&cfg->postcodes.col_y, y))
+        return false;
+    if (!cfg->postcodes.col_terminated && term && !set_str(&cfg->postcodes.col_terminated, term))
+        return false;
+    if (!cfg->postcodes.col_area && area && !set_str(&cfg->postcodes.col_area, area))
+        return false;
+    return true;
+}
+
+static void source_free(gm__source_cfg *s)
+{
+    gm__free(s->file);
+    gm__free(s->file_raw);
+    gm__free(s->layer);
+    gm__free(s->encoding);
+    gm__free(s->coords_crs);
+    for (size_t i = 0; i < s->cols.n; i++) {
+        gm__free(s->cols.field[i]);
+        gm__free(s->cols.column[i]);
+    }
+    gm__free(s->cols.field);
+    gm__free(s->cols.column);
+}
+
+void gm_config_free(gm_config *cfg)
+{
+    if (!cfg)
+        return;
+    gm__free(cfg->path);
+    gm__free(cfg->dir);
+    gm__free(cfg->name);
+    gm__free(cfg->output);
+    gm__free(cfg->postcodes.file);
+    gm__free(cfg->postcodes.file_raw);
+    gm__free(cfg->postcodes.format);
+    gm__free(cfg->postcodes.col_postcode);
+    gm__free(cfg->postcodes.col_x);
+    gm__free(cfg->postcodes.col_y);
+    gm__free(cfg->postcodes.col_terminated);
+    gm__free(cfg->postcodes.col_area);
+    gm__free(cfg->postcodes.crs);
+    source_free(&cfg->customers);
+    source_free(&cfg->providers);
+    gm__free(cfg);
+}
+
+gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
+{
+    gm__err_clear(ctx);
+    if (!path || !out)
+        return gm__err(ctx, GM_E_ARG, "no configuration file given");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return gm__err(ctx, GM_E_NOT_FOUND,
+                           "%s: configuration file not found (check the path; "
+                           "geodata/examplshire.ini is a worked example)",
+                           path);
+        return gm__err(ctx, GM_E_IO, "%s: cannot read the configuration file (%s)", path,
+                       strerror(errno));
+    }
+    gm_status st = GM_OK;
+    gm_config *cfg = gm__calloc(1, sizeof *cfg);
+    if (!cfg) {
+        st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", path);
+        goto cleanup;
+    }
+    const char *slash = strrchr(path, '/');
+    cfg->path = gm__strdup(path);
+    cfg->dir = slash ? gm__strndup(path, (size_t)(slash - path)) : gm__strdup("");
+    cfg->name = gm__strdup("gapmap run");
+    cfg->postcodes.format = gm__strdup("onspd");
+    cfg->postcodes.crs = gm__strdup("EPSG:27700");
+    cfg->postcodes.header = true;
+    cfg->formats = GM__FMT_GEOJSON | GM__FMT_SHAPEFILE;
+    cfg->suppress_below = 5;
+    if (!cfg->path || !cfg->dir || !cfg->name || !cfg->postcodes.format || !cfg->postcodes.crs ||
+        !(cfg->output = resolve(cfg, "out"))) {
+        st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", path);
+        goto cleanup;
+    }
+
+    parse_state ps = {.ctx = ctx, .cfg = cfg, .st = GM_OK};
+    int line = ini_parse_file(f, handler, &ps);
+    if (ps.st != GM_OK) {
+        st = gm__err(ctx, ps.st, "%s line %d: %s", path, line, ps.msg);
+        goto cleanup;
+    }
+    if (line != 0) {
+        st = gm__err(ctx, GM_E_CONFIG,
+                     "%s line %d: not a [section] or key = value line (check for a missing '=' "
+                     "or ']')",
+                     path, line);
+        goto cleanup;
+    }
+    if (!apply_postcode_preset(cfg, ps.have_header_key)) {
+        st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", path);
+        goto cleanup;
+    }
+    const char *missing = !cfg->postcodes.file   ? "[postcodes] file"
+                          : !cfg->customers.file ? "[customers] file"
+                          : !cfg->providers.file ? "[providers] file"
+                          : !cfg->postcodes.col_postcode ? "[postcodes] postcode (the postcode column)"
+                          : !cfg->postcodes.col_x ? "[postcodes] x (the easting or longitude column)"
+                          : !cfg->postcodes.col_y ? "[postcodes] y (the northing or latitude column)"
+                                                  : NULL;
+    if (missing) {
+        st = gm__err(ctx, GM_E_CONFIG, "%s: %s is required", path, missing);
+        goto cleanup;
+    }
+    *out = cfg;
+    cfg = NULL;
+
+cleanup:
+    fclose(f);
+    gm_config_free(cfg);
+    return st;
+}
+
+gm_status gm_config_set_output(gm_ctx *ctx, gm_config *cfg, const char *dir)
+{
+    if (!set_str(&cfg->output, dir))
+        return gm__err(ctx, GM_E_NOMEM, "out of memory");
+    return GM_OK;
+}
+
+const char *gm_config_get_output(const gm_config *cfg)
+{
+    return cfg->output;
+}
+
+const char *gm_config_get_name(const gm_config *cfg)
+{
+    return cfg->name;
+}

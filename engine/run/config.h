@@ -1,0 +1,55 @@
+/*
+ * The configuration's private layout (public handle: gapmap/config.h).  Paths
+ * held here are already resolved against the config file's folder.  Column
+ * mappings are kept as the user wrote them; engine/inputs resolves them against
+ * its schema, so the list of known fields lives in one place.
+ */
+#ifndef GM_ENGINE_RUN_CONFIG_H
+#define GM_ENGINE_RUN_CONFIG_H
+
+#include "gapmap/config.h"
+
+#include "../core/core.h"
+
+typedef struct gm__colmap {
+    char **field;   /* schema field name (e.g. "customer_id") */
+    char **column;  /* column in the file */
+    size_t n, cap;
+} gm__colmap;
+
+/* A tabular input: a CSV or any OGR layer. */
+typedef struct gm__source_cfg {
+    char *file;      /* resolved path, NULL when the section is absent */
+    char *file_raw;  /* as written in the config, for the manifest */
+    char *layer;     /* OGR layer name or NULL */
+    char *encoding;  /* NULL = UTF-8 */
+    char *coords_crs; /* CRS of coordinate columns (providers), default EPSG:27700 */
+    gm__colmap cols;
+} gm__source_cfg;
+
+struct gm_config {
+    char *path;      /* the config file as given */
+    char *dir;       /* its folder */
+    char *name;
+    char *output;    /* resolved output folder */
+    unsigned formats; /* GM__FMT_* bits from engine/io/vwriter.h */
+    int suppress_below;
+
+    struct {
+        char *file;
+        char *file_raw;
+        char *format;       /* "onspd", "codepoint" or "custom" */
+        bool header;
+        char *col_postcode, *col_x, *col_y, *col_terminated, *col_area;
+        char *crs;
+        bool allow_terminated;
+    } postcodes;
+
+    gm__source_cfg customers;
+    gm__source_cfg providers;
+};
+
+/* Look up the file column mapped to a schema field, or NULL if not remapped. */
+const char *gm__colmap_get(const gm__colmap *m, const char *field);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * The batch pipeline (see DESIGN.md, "The job, as data flowing through"):
+ * postcode directory -> customers and providers located -> output folder.
+ * Each stage takes plain structs and returns plain structs; only engine/io
+ * writes files.  Outputs are written in a fixed order so a rerun is
+ * byte-identical.
+ */
+#include "gapmap/run.h"
+
+#include "../inputs/inputs_impl.h"
+#include "../io/csvout.h"
+#include "../io/manifest.h"
+#include "../io/vwriter.h"
+#include "config.h"
+#include "layers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* mkdir -p */
+static gm_status make_dir(gm_ctx *ctx, const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return gm__err(ctx, GM_E_IO, "output folder path is too long: %s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return gm__err(ctx, GM_E_IO, "cannot create the output folder %s (%s)", path,
+                           strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return gm__err(ctx, GM_E_IO, "cannot create the output folder %s (%s)", path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return gm__err(ctx, GM_E_IO, "output path %s exists and is not a folder", path);
+    return GM_OK;
+}
+
+typedef struct skip_sink {
+    gm__rejlist *list;
+    const char *file;
+    bool nomem;
+} skip_sink;
+
+static void on_pcdir_skip(uint64_t line, const char *field, const char *value, const char *reason,
+                          void *user)
+{
+    skip_sink *s = user;
+    if (!gm__rejlist_add(s->list, s->file, line, "", field, value, false, reason))
+        s->nomem = true;
+}
+
+static gm_status write_rejects(gm_ctx *ctx, const char *outdir, const gm_reject *const *lists,
+                               const size_t *counts, size_t nlists, gm_run_summary *sum)
+{
+    char *path = gm__asprintf("%s/rejects.csv", outdir);
+    if (!path)
+        return gm__err(ctx, GM_E_NOMEM, "out of memory writing rejects.csv");
+    gm__csvout *w = NULL;
+    gm_status st = gm__csvout_open(ctx, path, &w);
+    gm__free(path);
+    if (st != GM_OK)
+        return st;
+    static const char *const header[] = {"file", "line", "record_id", "field", "value", "reason",
+                                         "severity"};
+    st = gm__csvout_row(w, header, 7);
+    for (size_t l = 0; st == GM_OK && l < nlists; l++) {
+        for (size_t i = 0; st == GM_OK && i < counts[l]; i++) {
+            const gm_reject *r = &lists[l][i];
+            char line[24];
+            snprintf(line, sizeof line, "%llu", (unsigned long long)r->line);
+            const char *row[] = {r->file,  line,     r->record_id, r->field,
+                                 r->value, r->reason, r->warning ? "warning" : "rejected"};
+            st = gm__csvout_row(w, row, 7);
+            if (r->warning)
+                sum->warning_rows++;
+            else
+                sum->reject_rows++;
+        }
+    }
+    if (st != GM_OK) {
+        gm__csvout_abort(w);
+        return st;
+    }
+    return gm__csvout_close(w);
+}
+
+/* The files a layer produces in the given formats, in a fixed order. */
+static size_t layer_files(const char *layer, unsigned formats, char names[][64], size_t n)
+{
+    static const char *const shp_ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
+    if (formats & GM__FMT_GEOJSON)
+        snprintf(names[n++], 64, "%s.geojson", layer);
+    if (formats & GM__FMT_SHAPEFILE) {
+        for (size_t i = 0; i < 5; i++)
+            snprintf(names[n++], 64, "%s.%s", layer, shp_ext[i]);
+    }
+    return n;
+}
+
+gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
+{
+    gm__err_clear(ctx);
+    if (!ctx || !cfg)
+        return gm__err(ctx, GM_E_ARG, "gm_run: missing argument");
+    gm_run_summary sum;
+    memset(&sum, 0, sizeof sum);
+    gm_pcdir *dir = NULL;
+    gm_inputs *in = NULL;
+    gm__rejlist pcskips = {0};
+    gm_status st;
+
+    /* 1. Postcode directory. */
+    gm_pcdir_opts po;
+    gm_pcdir_opts_init(&po);
+    po.path = cfg->postcodes.file;
+    po.has_header = cfg->postcodes.header;
+    po.col_postcode = cfg->postcodes.col_postcode;
+    po.col_x = cfg->postcodes.col_x;
+    po.col_y = cfg->postcodes.col_y;
+    po.col_terminated = cfg->postcodes.col_terminated;
+    po.col_area = cfg->postcodes.col_area;
+    po.crs = cfg->postcodes.crs;
+    skip_sink sink = {&pcskips, cfg->postcodes.file_raw, false};
+    gm__log(ctx, GM_LOG_INFO, "Reading postcode directory %s", cfg->postcodes.file_raw);
+    if ((st = gm_pcdir_load(ctx, &po, on_pcdir_skip, &sink, &dir)) != GM_OK)
+        goto cleanup;
+    if (sink.nomem) {
+        st = gm__err(ctx, GM_E_NOMEM, "out of memory listing skipped postcode rows");
+        goto cleanup;
+    }
+    sum.postcodes = *gm_pcdir_get_stats(dir);
+    gm__log(ctx, GM_LOG_INFO, "%llu postcodes loaded (%llu terminated), %llu rows skipped",
+            (unsigned long long)sum.postcodes.loaded, (unsigned long long)sum.postcodes.terminated,
+            (unsigned long long)(sum.postcodes.rows_read - sum.postcodes.loaded));
+
+    /* 2. Providers and customers, located. */
+    if ((st = gm_inputs_load(ctx, cfg, dir, &in)) != GM_OK)
+        goto cleanup;
+    sum.customers = gm_inputs_customer_counts(in);
+    sum.sites = gm_inputs_site_counts(in);
+    sum.providers = gm_inputs_provider_count(in);
+
+    /* 3. Outputs. */
+    if ((st = make_dir(ctx, cfg->output)) != GM_OK)
+        goto cleanup;
+    gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
+    if ((st = gm__write_customer_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK ||
+        (st = gm__write_site_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK)
+        goto cleanup;
+    size_t nrej;
+    const gm_reject *rej = gm_inputs_rejects(in, &nrej);
+    const gm_reject *lists[] = {pcskips.items, rej};
+    size_t counts[] = {pcskips.n, nrej};
+    if ((st = write_rejects(ctx, cfg->output, lists, counts, 2, &sum)) != GM_OK)
+        goto cleanup;
+
+    char names[16][64];
+    size_t nout = layer_files("customers", cfg->formats, names, 0);
+    nout = layer_files("providers", cfg->formats, names, nout);
+    snprintf(names[nout++], 64, "rejects.csv");
+    const char *outs[16];
+    for (size_t i = 0; i < nout; i++)
+        outs[i] = names[i];
+    const gm__mf_file inputs[] = {
+        {"config", cfg->path, cfg->path},
+        {"postcodes", cfg->postcodes.file_raw, cfg->postcodes.file},
+        {"providers", cfg->providers.file_raw, cfg->providers.file},
+        {"customers", cfg->customers.file_raw, cfg->customers.file},
+    };
+    if ((st = gm__manifest_write(ctx, cfg->output, cfg, inputs, 4, &sum, outs, nout)) != GM_OK)
+        goto cleanup;
+    sum.files_written = nout + 1;
+    if (summary)
+        *summary = sum;
+
+cleanup:
+    gm__rejlist_free(&pcskips);
+    gm_inputs_free(in);
+    gm_pcdir_free(dir);
+    return st;
+}

@@ -1,0 +1,46 @@
+/*
+ * gapmap/run.h: the batch pipeline driven by a configuration.
+ *
+ * One pass: read the postcode directory, load and locate customers and
+ * providers, write the output folder (layers, rejects.csv, manifest.json).
+ * Later stages (networks, travel matrix, analyses) join this pipeline.
+ */
+#ifndef GAPMAP_RUN_H
+#define GAPMAP_RUN_H
+
+#include "gapmap/config.h"
+#include "gapmap/core.h"
+#include "gapmap/geocode.h"
+#include "gapmap/inputs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a run did, for the closing summary. */
+typedef struct gm_run_summary {
+    gm_pcdir_stats postcodes;   /**< postcode directory load counts */
+    gm_input_counts customers;  /**< customers file */
+    gm_input_counts sites;      /**< providers file (one row per site) */
+    size_t providers;           /**< distinct providers among located sites */
+    uint64_t reject_rows;       /**< rows of rejects.csv marked rejected */
+    uint64_t warning_rows;      /**< rows of rejects.csv marked warning */
+    size_t files_written;       /**< files in the output folder */
+} gm_run_summary;
+
+/**
+ * Run the pipeline.  Creates the output folder if needed.  Bad rows are not
+ * errors: they go to rejects.csv and the counts.
+ * @param ctx context for errors, progress and log.
+ * @param cfg the configuration (borrowed).
+ * @param summary receives the counts (may be NULL).
+ * @return GM_OK; GM_E_NOT_FOUND/GM_E_IO for unreadable inputs or an unwritable
+ *         output folder; GM_E_INPUT for an unusable input file; GM_E_CONFIG;
+ *         GM_E_CRS; GM_E_GDAL; GM_E_NOMEM; GM_E_CANCELLED.
+ */
+GM_API gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
