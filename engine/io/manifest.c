@@ -115,9 +115,10 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
     cJSON_AddNumberToObject(pc, "skipped_bad_postcode", (double)p->skipped_bad_postcode);
     cJSON_AddNumberToObject(pc, "skipped_no_coords", (double)p->skipped_no_coords);
     cJSON_AddNumberToObject(pc, "skipped_duplicate", (double)p->skipped_duplicate);
+    cJSON_AddNumberToObject(pc, "skipped_outside_gb", (double)p->skipped_outside_gb);
     cJSON_AddBoolToObject(pc, "reconciled",
                           p->rows_read == p->loaded + p->skipped_bad_postcode + p->skipped_no_coords +
-                                              p->skipped_duplicate);
+                                              p->skipped_duplicate + p->skipped_outside_gb);
     cJSON_AddItemToObject(counts, "customers", counts_json(&sum->customers));
     cJSON_AddItemToObject(counts, "sites", counts_json(&sum->sites));
     cJSON_AddNumberToObject(counts, "providers", (double)sum->providers);
