@@ -1,0 +1,319 @@
+/*
+ * End to end: the gapmap binary on the sample county (geodata/), outputs read
+ * back with GDAL and checked against facts worked out independently of the
+ * code under test: row counts of the input files, the generator's own list of
+ * deliberately bad rows (geodata/expected.json), coordinates from the postcode
+ * directory file itself.
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/table.h"
+#include "testutil.h"
+
+static char outdir[4096];
+
+static int run_gapmap(const char *args, const char *out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --quiet --output '%s' %s >'%s.log' 2>&1", GM_TEST_GAPMAP_EXE,
+             gmt_src("geodata/examplshire.ini"), out, args, out);
+    return gmt_system(cmd);
+}
+
+static cJSON *read_json(const char *path)
+{
+    char *text = gmt_slurp(path, NULL);
+    cr_assert_not_null(text, "cannot read %s", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(j, "%s is not JSON", path);
+    return j;
+}
+
+static double jnum(const cJSON *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = o;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
+    cr_assert(cJSON_IsNumber(cur), "no number at %s", path);
+    return cur->valuedouble;
+}
+
+/* Count data rows of a CSV with gapmap's reader (header excluded). */
+static long csv_rows(const char *path)
+{
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    long n = 0;
+    bool eof = false;
+    while (gm__table_next(t, &eof) == GM_OK && !eof)
+        n++;
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+    return n;
+}
+
+static void setup(void)
+{
+    GDALAllRegister();
+    const char *d = gmt_tmpdir("e2e");
+    cr_assert_not_null(d);
+    snprintf(outdir, sizeof outdir, "%s/out", d);
+    int rc = run_gapmap("", outdir);
+    char log[4200];
+    snprintf(log, sizeof log, "%s.log", outdir);
+    char *text = gmt_slurp(log, NULL);
+    cr_assert_eq(rc, 0, "gapmap run failed (exit %d):\n%s", rc, text ? text : "");
+    free(text);
+}
+
+static const char *out(const char *name)
+{
+    static char buf[4200];
+    snprintf(buf, sizeof buf, "%s/%s", outdir, name);
+    return buf;
+}
+
+static long layer_count(const char *path, char *epsg_out)
+{
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    cr_assert_not_null(ds, "GDAL cannot open %s", path);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    long n = (long)OGR_L_GetFeatureCount(lyr, 1);
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lyr);
+    cr_assert_not_null(srs, "%s has no CRS", path);
+    OGRSpatialReferenceH s2 = OSRClone(srs);
+    OSRAutoIdentifyEPSG(s2);
+    const char *code = OSRGetAuthorityCode(s2, NULL);
+    snprintf(epsg_out, 16, "%s", code ? code : "?");
+    OSRDestroySpatialReference(s2);
+    GDALClose(ds);
+    return n;
+}
+
+Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
+{
+    cJSON *m = read_json(out("manifest.json"));
+    long cust_rows = csv_rows(gmt_src("geodata/customers.csv"));
+    long site_rows = csv_rows(gmt_src("geodata/providers.csv"));
+    long pc_rows = csv_rows(gmt_src("geodata/onspd_examplshire.csv"));
+    cr_assert_eq((long)jnum(m, "counts.customers.rows"), cust_rows);
+    cr_assert_eq((long)jnum(m, "counts.sites.rows"), site_rows);
+    cr_assert_eq((long)jnum(m, "counts.postcode_directory.rows"), pc_rows);
+    cr_assert_eq(jnum(m, "counts.customers.rows"),
+                 jnum(m, "counts.customers.located") + jnum(m, "counts.customers.rejected"));
+    cr_assert_eq(jnum(m, "counts.sites.rows"), jnum(m, "counts.sites.located") + jnum(m, "counts.sites.rejected"));
+
+    /* Layers hold exactly the located rows, in both formats. */
+    char epsg[16];
+    cr_assert_eq(layer_count(out("customers.geojson"), epsg), (long)jnum(m, "counts.customers.located"));
+    cr_assert_str_eq(epsg, "4326");
+    cr_assert_eq(layer_count(out("customers.shp"), epsg), (long)jnum(m, "counts.customers.located"));
+    cr_assert_str_eq(epsg, "27700");
+    cr_assert_eq(layer_count(out("providers.geojson"), epsg), (long)jnum(m, "counts.sites.located"));
+    cr_assert_eq(layer_count(out("providers.shp"), epsg), (long)jnum(m, "counts.sites.located"));
+
+    /* rejects.csv lists every rejected row once (plus warnings and directory skips). */
+    long rejected_rows = (long)jnum(m, "counts.rejects_csv.rejected_rows");
+    long dir_skips = (long)(jnum(m, "counts.postcode_directory.rows") - jnum(m, "counts.postcode_directory.loaded"));
+    cr_assert_eq(rejected_rows, (long)(jnum(m, "counts.customers.rejected") + jnum(m, "counts.sites.rejected")) + dir_skips);
+    cr_assert_eq(csv_rows(out("rejects.csv")), rejected_rows + (long)jnum(m, "counts.rejects_csv.warning_rows"));
+
+    /* The generator's own account of its bad rows. */
+    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    const cJSON *cr = cJSON_GetObjectItem(e, "customers_rejected");
+    if (cr && cJSON_IsObject(cr)) {
+        long total = 0;
+        for (const cJSON *it = cr->child; it; it = it->next)
+            total += (long)it->valuedouble;
+        cr_assert_eq(total, (long)jnum(m, "counts.customers.rejected"),
+                     "expected.json lists %ld rejected customers, the run rejected %.0f", total,
+                     jnum(m, "counts.customers.rejected"));
+    }
+    cJSON_Delete(e);
+    cJSON_Delete(m);
+}
+
+Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
+{
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, gmt_src("geodata/customers.csv"), &o, &t), GM_OK);
+    int col = gm__table_find(t, "name");
+    cr_assert_geq(col, 0, "the sample customers file should carry a name column to test this");
+    static const char *files[] = {"customers.geojson", "customers.dbf", "providers.geojson",
+                                  "providers.dbf", "rejects.csv", "manifest.json"};
+    char *texts[6];
+    for (int i = 0; i < 6; i++)
+        cr_assert_not_null(texts[i] = gmt_slurp(out(files[i]), NULL), "%s", files[i]);
+    bool eof;
+    long names = 0;
+    while (gm__table_next(t, &eof) == GM_OK && !eof) {
+        const char *name = gm__table_get(t, (size_t)col);
+        if (strlen(name) < 4)
+            continue;
+        names++;
+        for (int i = 0; i < 6; i++)
+            cr_assert_null(strstr(texts[i], name), "%s contains the name '%s'", files[i], name);
+    }
+    cr_assert_gt(names, 100);
+    for (int i = 0; i < 6; i++)
+        free(texts[i]);
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+}
+
+Test(e2e, a_customer_point_is_its_postcode_centroid, .init = setup, .timeout = 300)
+{
+    /* Take the first customer feature, find its postcode in the directory file
+     * with a plain scan, and compare coordinates in the shapefile (27700). */
+    GDALDatasetH ds = GDALOpenEx(out("customers.shp"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f = OGR_L_GetNextFeature(lyr);
+    cr_assert_not_null(f);
+    const char *pc = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "postcode"));
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    double x = OGR_G_GetX(g, 0), y = OGR_G_GetY(g, 0);
+    char *dirtext = gmt_slurp(gmt_src("geodata/onspd_examplshire.csv"), NULL);
+    char key[32];
+    snprintf(key, sizeof key, ",%s,", pc); /* pcds column, between commas */
+    char *hit = strstr(dirtext, key);
+    cr_assert_not_null(hit, "postcode %s not found in the directory file", pc);
+    char *line = hit;
+    while (line > dirtext && line[-1] != '\n')
+        line--;
+    /* columns: pcd,pcd2,pcds,dointr,doterm,usertype,oseast1m,osnrth1m,... */
+    char *fields[8];
+    char *copy = strndup(line, (size_t)(strchr(line, '\n') - line));
+    int n = 0;
+    for (char *p = copy; n < 8; n++) {
+        fields[n] = p;
+        char *comma = strchr(p, ',');
+        if (!comma)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    cr_assert_float_eq(x, atof(fields[6]), 0.01, "easting of %s", pc);
+    cr_assert_float_eq(y, atof(fields[7]), 0.01, "northing of %s", pc);
+    free(copy);
+    free(dirtext);
+    OGR_F_Destroy(f);
+    GDALClose(ds);
+}
+
+Test(e2e, a_second_run_is_byte_identical, .init = setup, .timeout = 300)
+{
+    char second[4200];
+    snprintf(second, sizeof second, "%s2", outdir);
+    cr_assert_eq(run_gapmap("", second), 0);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "diff -r '%s' '%s' >/dev/null", outdir, second);
+    cr_assert_eq(gmt_system(cmd), 0, "outputs differ between two runs of the same job");
+}
+
+Test(e2e, cli_usage_and_bad_input_exit_codes, .timeout = 60)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' --version >/dev/null", GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "'%s' run --help | grep -q -- '--output DIR'", GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "'%s' frobnicate 2>/dev/null", GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 2);
+    snprintf(cmd, sizeof cmd, "'%s' run --bogus x.ini 2>/dev/null", GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 2);
+    snprintf(cmd, sizeof cmd, "'%s' run /nonexistent.ini 2>&1 | grep -q 'configuration file not found'",
+             GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "'%s' run /nonexistent.ini 2>/dev/null", GM_TEST_GAPMAP_EXE);
+    cr_assert_eq(gmt_system(cmd), 3);
+}
+
+/* Does rejects.csv hold a row for (file, line, field) with this severity? */
+static bool rejects_has(const char *file, long line, const char *field, const char *severity)
+{
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, out("rejects.csv"), &o, &t), GM_OK);
+    int cf = gm__table_find(t, "file"), cl = gm__table_find(t, "line"), cd = gm__table_find(t, "field"),
+        cs = gm__table_find(t, "severity");
+    bool eof, found = false;
+    while (!found && gm__table_next(t, &eof) == GM_OK && !eof) {
+        found = !strcmp(gm__table_get(t, (size_t)cf), file) && atol(gm__table_get(t, (size_t)cl)) == line &&
+                !strcmp(gm__table_get(t, (size_t)cd), field) && !strcmp(gm__table_get(t, (size_t)cs), severity);
+    }
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+    return found;
+}
+
+static bool layer_has_id(const char *layer, const char *idfield, const char *id)
+{
+    GDALDatasetH ds = GDALOpenEx(out(layer), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    char filter[256];
+    snprintf(filter, sizeof filter, "%s = '%s'", idfield, id);
+    OGR_L_SetAttributeFilter(lyr, filter);
+    bool found = OGR_L_GetFeatureCount(lyr, 1) > 0;
+    GDALClose(ds);
+    return found;
+}
+
+Test(e2e, every_deliberate_problem_row_has_the_expected_outcome, .init = setup, .timeout = 300)
+{
+    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    struct { const char *section, *file, *idfield, *layer, *list; } sets[] = {
+        {"customers", "customers.csv", "customer_id", "customers.geojson", "problems"},
+        {"providers", "providers.csv", "site_id", "providers.geojson", "problems"},
+        {"providers", "providers.csv", "site_id", "providers.geojson", "warnings"},
+    };
+    int checked = 0;
+    for (size_t s = 0; s < sizeof sets / sizeof *sets; s++) {
+        const cJSON *list = cJSON_GetObjectItem(cJSON_GetObjectItem(e, sets[s].section), sets[s].list);
+        cr_assert(cJSON_IsArray(list), "expected.json %s.%s", sets[s].section, sets[s].list);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, list)
+        {
+            long line = (long)cJSON_GetObjectItem(p, "line")->valuedouble;
+            const char *field = cJSON_GetObjectItem(p, "field")->valuestring;
+            const char *id = cJSON_GetObjectItem(p, sets[s].idfield)->valuestring;
+            const cJSON *oc = cJSON_GetObjectItem(p, "outcome");
+            const char *outcome = cJSON_IsString(oc) ? oc->valuestring : "warning";
+            if (!strcmp(outcome, "rejected")) {
+                cr_assert(rejects_has(sets[s].file, line, field, "rejected"), "%s line %ld (%s): expected a reject on %s",
+                          sets[s].file, line, id, field);
+            } else if (!strcmp(outcome, "accepted")) {
+                cr_assert(layer_has_id(sets[s].layer, sets[s].idfield, id), "%s line %ld: %s should be located",
+                          sets[s].file, line, id);
+            } else {
+                cr_assert(rejects_has(sets[s].file, line, field, "warning"), "%s line %ld (%s): expected a warning on %s",
+                          sets[s].file, line, id, field);
+                cr_assert(layer_has_id(sets[s].layer, sets[s].idfield, id), "%s line %ld: %s kept", sets[s].file, line, id);
+            }
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 20);
+    cJSON_Delete(e);
+}
