@@ -26,8 +26,6 @@ static const gm__field CUSTOMER_FIELDS[F_COUNT] = {
     {"mobility", false},     {"funding", false},   {"weekly_cost", false}, {"preferred_site", false},
 };
 
-#define FIELD_MAX 1024
-
 /* Age bands as "18-24", "25-64" or "85+". */
 static bool valid_age_band(const char *s)
 {
@@ -69,36 +67,21 @@ gm_status gm__load_customers(gm_ctx *ctx, const gm_config *cfg, const gm_pcdir *
 {
     const gm__source_cfg *src = &cfg->customers;
     const char *file = src->file_raw;
-    gm__table *t = NULL;
+    gm__rows rows;
     gm__strmap seen = {0}; /* customer_id -> first line */
     gm_status st;
-    int col[F_COUNT];
-    char v[F_COUNT][FIELD_MAX];
+    char v[F_COUNT][GM__FIELD_MAX];
 
-    gm__table_opts topts;
-    gm__table_opts_init(&topts);
-    topts.layer = src->layer;
-    topts.encoding = src->encoding;
-    if ((st = gm__table_open(ctx, src->file, &topts, &t)) != GM_OK)
-        goto cleanup;
-    if ((st = gm__resolve_columns(ctx, t, file, "customers", &src->cols, CUSTOMER_FIELDS, F_COUNT,
-                                  col)) != GM_OK)
-        goto cleanup;
+    if ((st = gm__rows_open(ctx, src, "customers", CUSTOMER_FIELDS, F_COUNT, "Reading customers", &rows)) != GM_OK)
+        return st;
 
     for (;;) {
         bool eof;
-        if ((st = gm__table_next(t, &eof)) != GM_OK)
+        if ((st = gm__rows_next(ctx, &rows, v, &in->ccount.rows, &eof)) != GM_OK)
             goto cleanup;
         if (eof)
             break;
-        in->ccount.rows++;
-        if ((in->ccount.rows & 1023) == 0 &&
-            (st = gm__progress(ctx, gm__table_progress_done(t), gm__table_progress_total(t),
-                               "Reading customers")) != GM_OK)
-            goto cleanup;
-        for (int f = 0; f < F_COUNT; f++)
-            gm__field_trim(t, col[f], v[f], FIELD_MAX);
-        gm__row rc = {in, file, gm__table_rowref(t), v[F_ID]};
+        gm__row rc = {in, file, gm__table_rowref(rows.t), v[F_ID]};
         size_t nrej = in->rej.n;
         bool ok = true;
         int rcode;
@@ -207,21 +190,16 @@ gm_status gm__load_customers(gm_ctx *ctx, const gm_config *cfg, const gm_pcdir *
             goto nomem;
         in->customers[in->ncustomers++] = c;
         in->ccount.located++;
-        for (size_t r = nrej; r < in->rej.n; r++) {
-            if (in->rej.items[r].warning) {
-                in->ccount.warnings++;
-                break;
-            }
-        }
+        if (gm__rows_warned(in, nrej))
+            in->ccount.warnings++;
     }
     in->ccount.rejected = in->ccount.rows - in->ccount.located;
-    st = gm__progress(ctx, 1, 1, "Reading customers");
     goto cleanup;
 
 nomem:
     st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", file);
 cleanup:
     gm__strmap_free(&seen);
-    gm__table_close(t);
+    gm__rows_close(&rows);
     return st;
 }

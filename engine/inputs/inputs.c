@@ -2,6 +2,7 @@
  * site loaders (see inputs_impl.h). */
 #include "inputs_impl.h"
 
+#include "fields.h"
 #include "vocab.h"
 
 #include <stdio.h>
@@ -145,6 +146,59 @@ bool gm__locate_postcode(const gm_pcdir *dir, bool allow_terminated, const char 
     *y = e.northing_m;
     *area = e.area ? e.area : "";
     return true;
+}
+
+gm_status gm__rows_open(gm_ctx *ctx, const gm__source_cfg *src, const char *section,
+                        const gm__field *fields, size_t n, const char *label, gm__rows *r)
+{
+    memset(r, 0, sizeof *r);
+    if (n > GM__ROWS_MAX_FIELDS)
+        return gm__err(ctx, GM_E_INTERNAL, "%s: schema has too many fields", section);
+    r->nfields = n;
+    r->label = label;
+    gm__table_opts topts;
+    gm__table_opts_init(&topts);
+    topts.layer = src->layer;
+    topts.encoding = src->encoding;
+    gm_status st = gm__table_open(ctx, src->file, &topts, &r->t);
+    if (st == GM_OK)
+        st = gm__resolve_columns(ctx, r->t, src->file_raw, section, &src->cols, fields, n, r->col);
+    if (st != GM_OK)
+        gm__rows_close(r);
+    return st;
+}
+
+gm_status gm__rows_next(gm_ctx *ctx, gm__rows *r, char (*v)[GM__FIELD_MAX], uint64_t *count,
+                        bool *eof)
+{
+    gm_status st = gm__table_next(r->t, eof);
+    if (st != GM_OK)
+        return st;
+    if (*eof)
+        return gm__progress(ctx, 1, 1, r->label);
+    (*count)++;
+    if ((*count & 1023) == 0 &&
+        (st = gm__progress(ctx, gm__table_progress_done(r->t), gm__table_progress_total(r->t),
+                           r->label)) != GM_OK)
+        return st;
+    for (size_t f = 0; f < r->nfields; f++)
+        gm__field_trim(r->t, r->col[f], v[f], GM__FIELD_MAX);
+    return GM_OK;
+}
+
+void gm__rows_close(gm__rows *r)
+{
+    gm__table_close(r->t);
+    r->t = NULL;
+}
+
+bool gm__rows_warned(const gm_inputs *in, size_t first)
+{
+    for (size_t i = first; i < in->rej.n; i++) {
+        if (in->rej.items[i].warning)
+            return true;
+    }
+    return false;
 }
 
 int gm__required_codes(const gm__row *r, int vocab, const char *field, const char *text,

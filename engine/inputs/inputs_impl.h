@@ -43,6 +43,29 @@ typedef struct gm__field {
     bool required;
 } gm__field;
 
+#define GM__FIELD_MAX 1024
+#define GM__ROWS_MAX_FIELDS 32
+
+/* Rows of one input file read against a schema: opens the table, resolves the
+ * columns, and yields each row's fields trimmed, counting rows and reporting
+ * progress.  The one loop both loaders share. */
+typedef struct gm__rows {
+    gm__table *t;
+    int col[GM__ROWS_MAX_FIELDS];
+    size_t nfields;
+    const char *label; /* progress label */
+} gm__rows;
+
+gm_status gm__rows_open(gm_ctx *ctx, const gm__source_cfg *src, const char *section,
+                        const gm__field *fields, size_t n, const char *label, gm__rows *r);
+/* Next row into v (one GM__FIELD_MAX buffer per field); bumps *count. */
+gm_status gm__rows_next(gm_ctx *ctx, gm__rows *r, char (*v)[GM__FIELD_MAX], uint64_t *count,
+                        bool *eof);
+void gm__rows_close(gm__rows *r);
+
+/* True when rejects from index first on include a warning (for a row's count). */
+bool gm__rows_warned(const gm_inputs *in, size_t first);
+
 /* Find each schema field's column (config mapping first, then the field's own
  * name).  col[i] = -1 for an absent optional field; a missing required one is
  * GM_E_INPUT naming the file, the column and the columns present. */

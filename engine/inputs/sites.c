@@ -29,49 +29,32 @@ static const gm__field SITE_FIELDS[F_COUNT] = {
     {"framework_status", true}, {"open_days", false},  {"virtual", false},
 };
 
-#define FIELD_MAX 1024
-
 
 gm_status gm__load_sites(gm_ctx *ctx, const gm_config *cfg, const gm_pcdir *dir, gm_inputs *in)
 {
     const gm__source_cfg *src = &cfg->providers;
     const char *file = src->file_raw;
-    gm__table *t = NULL;
+    gm__rows rows;
     gm__xform *xf = NULL;
     gm__xform *geom_xf = NULL;
     gm__strmap seen = {0};     /* site_id -> first line, rejected rows included */
     gm__strmap providers = {0}; /* provider_id -> provider name index */
     gm_status st;
-    int col[F_COUNT];
-    char v[F_COUNT][FIELD_MAX];
+    char v[F_COUNT][GM__FIELD_MAX];
 
-    gm__table_opts topts;
-    gm__table_opts_init(&topts);
-    topts.layer = src->layer;
-    topts.encoding = src->encoding;
-    if ((st = gm__table_open(ctx, src->file, &topts, &t)) != GM_OK)
-        goto cleanup;
-    if ((st = gm__resolve_columns(ctx, t, file, "providers", &src->cols, SITE_FIELDS, F_COUNT, col)) !=
-        GM_OK)
-        goto cleanup;
+    if ((st = gm__rows_open(ctx, src, "providers", SITE_FIELDS, F_COUNT, "Reading providers", &rows)) != GM_OK)
+        return st;
     const char *coords_crs = src->coords_crs ? src->coords_crs : GM__WORKING_CRS;
     if ((st = gm__xform_new(ctx, coords_crs, GM__WORKING_CRS, &xf)) != GM_OK)
         goto cleanup;
 
     for (;;) {
         bool eof;
-        if ((st = gm__table_next(t, &eof)) != GM_OK)
+        if ((st = gm__rows_next(ctx, &rows, v, &in->scount.rows, &eof)) != GM_OK)
             goto cleanup;
         if (eof)
             break;
-        in->scount.rows++;
-        if ((in->scount.rows & 1023) == 0 &&
-            (st = gm__progress(ctx, gm__table_progress_done(t), gm__table_progress_total(t),
-                               "Reading providers")) != GM_OK)
-            goto cleanup;
-        for (int f = 0; f < F_COUNT; f++)
-            gm__field_trim(t, col[f], v[f], FIELD_MAX);
-        gm__row rc = {in, file, gm__table_rowref(t), v[F_SITE_ID]};
+        gm__row rc = {in, file, gm__table_rowref(rows.t), v[F_SITE_ID]};
         size_t nrej = in->rej.n;
         bool ok = true;
         gm_site s = {0};
@@ -131,8 +114,8 @@ gm_status gm__load_sites(gm_ctx *ctx, const gm_config *cfg, const gm_pcdir *dir,
                 } else {
                     s.located_by = GM_LOCATED_COORDS;
                 }
-            } else if (gm__table_point(t, &px, &py)) {
-                const char *lcrs = gm__table_crs(t);
+            } else if (gm__table_point(rows.t, &px, &py)) {
+                const char *lcrs = gm__table_crs(rows.t);
                 if (!lcrs) {
                     ok = false;
                     if (!GM__REJECT(&rc, "geometry", "", "the layer has no coordinate reference system: "
@@ -257,16 +240,11 @@ gm_status gm__load_sites(gm_ctx *ctx, const gm_config *cfg, const gm_pcdir *dir,
             goto nomem;
         in->sites[in->nsites++] = s;
         in->scount.located++;
-        for (size_t r = nrej; r < in->rej.n; r++) {
-            if (in->rej.items[r].warning) {
-                in->scount.warnings++;
-                break;
-            }
-        }
+        if (gm__rows_warned(in, nrej))
+            in->scount.warnings++;
     }
     in->scount.rejected = in->scount.rows - in->scount.located;
     in->nproviders = providers.n;
-    st = gm__progress(ctx, 1, 1, "Reading providers");
     goto cleanup;
 
 nomem:
@@ -276,6 +254,6 @@ cleanup:
     gm__strmap_free(&providers);
     gm__xform_free(xf);
     gm__xform_free(geom_xf);
-    gm__table_close(t);
+    gm__rows_close(&rows);
     return st;
 }
