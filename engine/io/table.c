@@ -12,6 +12,7 @@
 #include "table.h"
 
 #include "csv.h"
+#include "gdalutil.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -23,14 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* What a GDAL error handler saw during one call; the user data of the pushed
- * handler. */
-typedef struct gdal_capture {
-    gm_ctx *ctx;
-    const char *path;
-    bool failed;
-    char msg[512];
-} gdal_capture;
 
 struct gm__table {
     gm_ctx *ctx;
@@ -43,7 +36,7 @@ struct gm__table {
 
     GDALDatasetH ds;
     OGRLayerH layer;
-    gdal_capture cap;
+    gm__gdal_capture cap;
     char *row;    /* the current feature's fields, NUL-terminated, back to back */
     size_t row_cap;
     size_t *roff; /* field i starts at row + roff[i] */
@@ -142,72 +135,17 @@ static gm_status open_csv(gm__table *t, const gm__table_opts *opts, gm__csv_enc 
     return GM_OK;
 }
 
-static void gdal_handler(CPLErr cls, CPLErrorNum num, const char *msg)
-{
-    (void)num;
-    gdal_capture *cap = CPLGetErrorHandlerUserData();
-    if (cls >= CE_Failure) {
-        if (!cap->failed) /* the first failure is the cause; later ones are consequences */
-            snprintf(cap->msg, sizeof cap->msg, "%s", msg);
-        cap->failed = true;
-    } else if (cls == CE_Warning) {
-        gm__log(cap->ctx, GM_LOG_WARN, "%s: GDAL: %s", cap->path, msg);
-    } else {
-        gm__log(cap->ctx, GM_LOG_DEBUG, "%s: GDAL: %s", cap->path, msg);
-    }
-}
-
 static void capture_begin(gm__table *t)
 {
-    t->cap.failed = false;
-    t->cap.msg[0] = '\0';
-    CPLPushErrorHandlerEx(gdal_handler, &t->cap);
+    gm__gdal_begin(&t->cap, t->ctx, t->path);
 }
 
-static void capture_end(void)
-{
-    CPLPopErrorHandler();
-}
-
-/* "EPSG:27700" when the CRS names its authority, else its WKT; NULL (and GM_OK)
- * when the layer has no CRS. */
 static gm_status layer_crs(gm__table *t)
 {
-    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(t->layer);
-    if (!srs)
-        return GM_OK;
-    const char *auth = OSRGetAuthorityName(srs, NULL);
-    const char *code = OSRGetAuthorityCode(srs, NULL);
-    if (auth && code) {
-        t->crs = gm__asprintf("%s:%s", auth, code);
-    } else {
-        char *wkt = NULL;
-        if (OSRExportToWkt(srs, &wkt) != OGRERR_NONE || !wkt) {
-            CPLFree(wkt);
-            return GM_OK; /* a CRS GDAL cannot write out is as good as none */
-        }
-        t->crs = gm__strdup(wkt);
-        CPLFree(wkt);
-    }
-    if (!t->crs)
-        return gm__err(t->ctx, GM_E_NOMEM, "%s: out of memory reading the CRS", t->path);
-    return GM_OK;
+    return gm__gdal_layer_crs(t->ctx, t->layer, NULL, &t->crs);
 }
 
 /* The layers of a data set as "a, b, c" for a message (truncated to fit). */
-static void layer_list(GDALDatasetH ds, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    size_t used = 0;
-    int n = GDALDatasetGetLayerCount(ds);
-    for (int i = 0; i < n && used + 1 < size; i++) {
-        const char *name = OGR_L_GetName(GDALDatasetGetLayer(ds, i));
-        int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", name ? name : "?");
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-}
 
 static gm_status open_ogr(gm__table *t, const gm__table_opts *opts, gm__csv_enc enc)
 {
@@ -240,7 +178,7 @@ static gm_status open_ogr(gm__table *t, const gm__table_opts *opts, gm__csv_enc 
         t->layer = GDALDatasetGetLayerByName(t->ds, opts->layer);
         if (!t->layer) {
             char names[512];
-            layer_list(t->ds, names, sizeof names);
+            gm__gdal_layer_list(t->ds, names, sizeof names);
             st = gm__err(t->ctx, GM_E_INPUT, "%s: no layer named '%s' (it has: %s)", t->path,
                          opts->layer, names[0] ? names : "no layers");
             goto cleanup;
@@ -273,7 +211,7 @@ static gm_status open_ogr(gm__table *t, const gm__table_opts *opts, gm__csv_enc 
     OGR_L_ResetReading(t->layer);
 
 cleanup:
-    capture_end();
+    gm__gdal_end();
     return st;
 }
 
@@ -326,7 +264,7 @@ void gm__table_close(gm__table *t)
     if (t->ds) {
         capture_begin(t);
         GDALClose(t->ds);
-        capture_end();
+        gm__gdal_end();
     }
     for (size_t i = 0; t->names && i < t->ncols; i++)
         gm__free(t->names[i]);
@@ -436,7 +374,7 @@ static gm_status next_ogr(gm__table *t, bool *eof)
 cleanup:
     if (f)
         OGR_F_Destroy(f);
-    capture_end();
+    gm__gdal_end();
     return st;
 }
 
