@@ -53,5 +53,11 @@ cli_progress *cli_progress_attach(gm_ctx *ctx, bool quiet);
 void cli_progress_done(cli_progress *p);
 
 int cmd_run(const cli_cmd *cmd, int argc, char **argv);
+int cmd_matrix(const cli_cmd *cmd, int argc, char **argv);
+
+/* Parse run-style options (CONFIG, --output, --quiet), run the given stages,
+ * print the summary; returns the exit code. */
+int cli_run_stages(const cli_cmd *cmd, int argc, char **argv, unsigned stages);
+void cli_print_summary(const gm_run_summary *s, const char *out);
 
 #endif

@@ -15,7 +15,8 @@ const cli_cmd CMD_RUN = {
     "run",
     "CONFIG [--output DIR] [--quiet]",
     "Run the whole job described by CONFIG (an INI file): read the postcode directory,\n"
-    "locate customers and provider sites, and write the output folder.",
+    "locate customers and provider sites, build the travel networks and the travel\n"
+    "matrix (when CONFIG names [roads]), and write the output folder.",
     "Paths in CONFIG are relative to CONFIG's folder. Rows that cannot be used are\n"
     "listed with their reason in rejects.csv; manifest.json reconciles the counts.\n"
     "Example: gapmap run geodata/examplshire.ini --output out",
@@ -24,7 +25,7 @@ const cli_cmd CMD_RUN = {
     cmd_run,
 };
 
-static void print_summary(const gm_run_summary *s, const char *out)
+void cli_print_summary(const gm_run_summary *s, const char *out)
 {
     printf("Customers: %llu of %llu rows located", (unsigned long long)s->customers.located,
            (unsigned long long)s->customers.rows);
@@ -39,6 +40,18 @@ static void print_summary(const gm_run_summary *s, const char *out)
     if (s->sites.warnings)
         printf(", %llu with warnings", (unsigned long long)s->sites.warnings);
     printf(".\nPostcode directory: %llu postcodes loaded.\n", (unsigned long long)s->postcodes.loaded);
+    if (s->modes) {
+        static const char *const names[] = {"car", "walk", "walk_slow", "cycle"};
+        printf("Travel times (");
+        for (int m = 0, first = 1; m < 4; m++) {
+            if (s->modes & (1u << m)) {
+                printf("%s%s", first ? "" : ", ", names[m]);
+                first = 0;
+            }
+        }
+        printf("): %llu of %llu customer-site journeys found within the cut-off.\n",
+               (unsigned long long)s->matrix_reached, (unsigned long long)s->matrix_pairs);
+    }
     printf("Outputs: %zu files in %s/", s->files_written, out);
     if (s->reject_rows || s->warning_rows)
         printf(" (see %s/rejects.csv for %llu rejected rows and %llu warnings)", out,
@@ -46,7 +59,7 @@ static void print_summary(const gm_run_summary *s, const char *out)
     printf("\n");
 }
 
-int cmd_run(const cli_cmd *cmd, int argc, char **argv)
+int cli_run_stages(const cli_cmd *cmd, int argc, char **argv, unsigned stages)
 {
     const char *val[OPT_COUNT];
     const char *pos[1];
@@ -72,14 +85,19 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         st = gm_config_set_output(ctx, cfg, val[OPT_OUTPUT]);
     gm_run_summary sum;
     if (st == GM_OK)
-        st = gm_run(ctx, cfg, &sum);
+        st = gm_run_stages(ctx, cfg, stages, &sum);
     cli_progress_done(prog);
     if (st != GM_OK)
         cli_error("%s", gm_ctx_errmsg(ctx)[0] ? gm_ctx_errmsg(ctx) : gm_status_str(st));
     else if (!val[OPT_QUIET])
-        print_summary(&sum, gm_config_get_output(cfg));
+        cli_print_summary(&sum, gm_config_get_output(cfg));
     rc = cli_exit_code(st);
     gm_config_free(cfg);
     gm_ctx_free(ctx);
     return rc;
+}
+
+int cmd_run(const cli_cmd *cmd, int argc, char **argv)
+{
+    return cli_run_stages(cmd, argc, argv, GM_STAGE_ALL);
 }

@@ -5,8 +5,9 @@
 #include <string.h>
 
 extern const cli_cmd CMD_RUN;
+extern const cli_cmd CMD_MATRIX;
 
-static const cli_cmd *const COMMANDS[] = {&CMD_RUN};
+static const cli_cmd *const COMMANDS[] = {&CMD_RUN, &CMD_MATRIX};
 #define NCOMMANDS (sizeof COMMANDS / sizeof *COMMANDS)
 
 static void usage(FILE *f)

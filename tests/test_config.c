@@ -1,6 +1,7 @@
 /* Config: defaults, presets, path resolution, and errors that name the line. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <math.h>
 #include <string.h>
 
 #include "run/config.h"
@@ -89,6 +90,12 @@ ParameterizedTestParameters(config, bad_files_are_explained)
         {"[postcodes]\nfile = pc.csv\n[providers]\nfile = p.csv\n", GM_E_CONFIG, "[customers] file is required"},
         {MINIMAL "[postcodes]\nformat = custom\n", GM_E_CONFIG, "[postcodes] postcode"},
         {MINIMAL "this line has no equals sign\n", GM_E_CONFIG, "line 7: not a [section]"},
+        {MINIMAL "[travel]\nmodes = car, bus\n", GM_E_CONFIG, "list car, walk, walk_slow"},
+        {MINIMAL "[travel]\ncutoff_minutes = 0\n", GM_E_CONFIG, "from 1 to 1440"},
+        {MINIMAL "[travel]\nnearest = 2.5\n", GM_E_CONFIG, "whole number"},
+        {MINIMAL "[speeds.car]\nmotorways = 100\n", GM_E_CONFIG, "unknown road class 'motorways'"},
+        {MINIMAL "[speeds.walk]\npath = fast\n", GM_E_CONFIG, "give km/h"},
+        {MINIMAL "[roads]\npath = r.gpkg\n", GM_E_CONFIG, "unknown key 'path' in [roads]"},
     };
     return cr_make_param_array(bad_case, cases, sizeof cases / sizeof *cases);
 }
@@ -137,4 +144,28 @@ Test(config, every_allocation_failure_is_clean, .init = setup, .fini = teardown)
         cr_assert_eq(st, GM_E_NOMEM, "allocation %ld: %s (%s)", n, gm_status_name(st), gm_ctx_errmsg(ctx));
         cr_assert_null(cfg);
     }
+}
+
+Test(config, travel_defaults_and_overrides, .init = setup, .fini = teardown)
+{
+    gm_config *cfg = NULL;
+    cr_assert_eq(load_text(MINIMAL, &cfg), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert_null(cfg->roads.file, "no [roads]: no travel stage");
+    cr_assert_eq(cfg->travel.modes, GM__TM_CAR | GM__TM_WALK | GM__TM_CYCLE);
+    cr_assert_float_eq(cfg->travel.cutoff_min, 120.0, 1e-9);
+    cr_assert_float_eq(cfg->travel.join_max_m, 2000.0, 1e-9);
+    cr_assert_float_eq(cfg->travel.walk_kmh, 4.8, 1e-9);
+    cr_assert(isnan(cfg->travel.speed_kmh[0][0]));
+    gm_config_free(cfg);
+    cr_assert_eq(load_text(MINIMAL "[roads]\nfile = r.gpkg\n[travel]\nmodes = walk_slow\n"
+                                   "cutoff_minutes = 45\n[speeds.car]\nmotorway = 110\ntrack = 0\n",
+                           &cfg),
+                 GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert(strstr(cfg->roads.file, "/r.gpkg") != NULL);
+    cr_assert_eq(cfg->travel.modes, GM__TM_WALK_SLOW);
+    cr_assert_float_eq(cfg->travel.cutoff_min, 45.0, 1e-9);
+    cr_assert_float_eq(cfg->travel.speed_kmh[0][0], 110.0, 1e-9);
+    cr_assert_float_eq(cfg->travel.speed_kmh[0][8], 0.0, 1e-9);
+    cr_assert(isnan(cfg->travel.speed_kmh[0][1]));
+    gm_config_free(cfg);
 }

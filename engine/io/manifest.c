@@ -82,7 +82,8 @@ static cJSON *settings_json(const gm_config *cfg)
 
 gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *cfg,
                              const gm__mf_file *inputs, size_t ninputs, const gm_run_summary *sum,
-                             const char *const *outputs, size_t noutputs)
+                             const char *const *outputs, size_t noutputs,
+                             const gm__mode_report *modes, size_t nmodes)
 {
     gm_status st = GM_OK;
     char *text = NULL, *path = NULL, *tmp = NULL;
@@ -125,6 +126,26 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
     cJSON *rj = cJSON_AddObjectToObject(counts, "rejects_csv");
     cJSON_AddNumberToObject(rj, "rejected_rows", (double)sum->reject_rows);
     cJSON_AddNumberToObject(rj, "warning_rows", (double)sum->warning_rows);
+
+    if (nmodes) {
+        cJSON *tr = cJSON_AddObjectToObject(root, "travel");
+        cJSON_AddNumberToObject(tr, "cutoff_minutes", cfg->travel.cutoff_min);
+        cJSON_AddNumberToObject(tr, "join_max_m", cfg->travel.join_max_m);
+        for (size_t i = 0; i < nmodes; i++) {
+            const gm__mode_report *r = &modes[i];
+            cJSON *o = cJSON_AddObjectToObject(tr, r->mode);
+            cJSON_AddNumberToObject(o, "nodes_usable", r->graph.nodes_usable);
+            cJSON_AddNumberToObject(o, "nodes_kept", r->graph.nodes_kept);
+            cJSON_AddNumberToObject(o, "arcs_kept", r->graph.arcs_kept);
+            cJSON_AddNumberToObject(o, "components", r->graph.components);
+            cJSON_AddNumberToObject(o, "customers_joined", (double)r->customers_joined);
+            cJSON_AddNumberToObject(o, "customers_not_joined", (double)r->customers_unjoined);
+            cJSON_AddNumberToObject(o, "sites_joined", (double)r->sites_joined);
+            cJSON_AddNumberToObject(o, "sites_not_joined", (double)r->sites_unjoined);
+            cJSON_AddNumberToObject(o, "pairs", (double)r->pairs);
+            cJSON_AddNumberToObject(o, "pairs_reached", (double)r->pairs_reached);
+        }
+    }
 
     cJSON *outs = cJSON_AddArrayToObject(root, "outputs");
     for (size_t i = 0; i < noutputs; i++) {

@@ -2,7 +2,8 @@
  * manifest.json: what a run read and wrote, so that it can be reproduced and
  * checked months later: gapmap and library versions, the configuration, every
  * input with its size and SHA-256, the counts with their reconciliation
- * (rows = located + rejected), and every output file with its size and SHA-256.
+ * (rows = located + rejected), the travel networks (nodes kept, points joined,
+ * pairs reached per mode), and every output file with its size and SHA-256.
  * No timestamps or absolute paths: the same inputs and config give the same bytes.
  */
 #ifndef GM_ENGINE_IO_MANIFEST_H
@@ -12,6 +13,7 @@
 
 #include "../core/core.h"
 #include "../run/config.h"
+#include "../run/travel.h"
 
 typedef struct gm__mf_file {
     const char *role;  /* "postcodes", "customers", "providers", "config" */
@@ -24,6 +26,7 @@ typedef struct gm__mf_file {
  * Errors: GM_E_IO, GM_E_NOT_FOUND (an input vanished), GM_E_NOMEM. */
 gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *cfg,
                              const gm__mf_file *inputs, size_t ninputs, const gm_run_summary *sum,
-                             const char *const *outputs, size_t noutputs);
+                             const char *const *outputs, size_t noutputs,
+                             const gm__mode_report *modes, size_t nmodes);
 
 #endif

@@ -9,6 +9,7 @@
 #include "../io/vwriter.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <stdio.h>
@@ -89,6 +90,89 @@ static int fail(parse_state *ps, gm_status st, const char *fmt, ...)
         va_end(ap);
     }
     return 0;
+}
+
+const char *const gm__class_names[GM__NCLASSES] = {
+    "motorway", "trunk", "primary", "secondary", "tertiary",
+    "unclassified", "residential", "service", "track", "path"};
+
+static bool parse_number(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
+        return false;
+    *out = d;
+    return true;
+}
+
+static bool parse_modes(const char *v, unsigned *out)
+{
+    static const char *const names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+    unsigned m = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        size_t i = 0;
+        while (i < GM__TM_COUNT && strcasecmp(tok, names[i]))
+            i++;
+        if (i == GM__TM_COUNT)
+            return false;
+        m |= 1u << i;
+    }
+    *out = m;
+    return m != 0;
+}
+
+static int travel_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    double d;
+    if (!strcmp(key, "modes")) {
+        if (!parse_modes(v, &cfg->travel.modes))
+            return fail(ps, GM_E_CONFIG, "[travel] modes = %s: list car, walk, walk_slow and/or cycle", v);
+    } else if (!strcmp(key, "cutoff_minutes")) {
+        if (!parse_number(v, 1, 1440, &cfg->travel.cutoff_min))
+            return fail(ps, GM_E_CONFIG, "[travel] cutoff_minutes = %s: give minutes from 1 to 1440", v);
+    } else if (!strcmp(key, "join_max_m")) {
+        if (!parse_number(v, 1, 100000, &cfg->travel.join_max_m))
+            return fail(ps, GM_E_CONFIG, "[travel] join_max_m = %s: give metres from 1 to 100000", v);
+    } else if (!strcmp(key, "walk_speed_kmh") || !strcmp(key, "slow_walk_speed_kmh") ||
+               !strcmp(key, "cycle_speed_kmh")) {
+        if (!parse_number(v, 0.5, 60, &d))
+            return fail(ps, GM_E_CONFIG, "[travel] %s = %s: give km/h from 0.5 to 60", key, v);
+        *(key[0] == 'w' ? &cfg->travel.walk_kmh : key[0] == 's' ? &cfg->travel.slow_walk_kmh
+                                                                : &cfg->travel.cycle_kmh) = d;
+    } else if (!strcmp(key, "nearest") || !strcmp(key, "threads")) {
+        if (!parse_number(v, 0, 256, &d) || d != floor(d))
+            return fail(ps, GM_E_CONFIG, "[travel] %s = %s: give a whole number from 0 to 256", key, v);
+        *(key[0] == 'n' ? &cfg->travel.nearest : &cfg->travel.threads) = (int)d;
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [travel] (known: modes, cutoff_minutes, join_max_m, "
+                    "walk_speed_kmh, slow_walk_speed_kmh, cycle_speed_kmh, nearest, threads)",
+                    key);
+    }
+    return 1;
+}
+
+static int speed_key(parse_state *ps, const char *section, int mode, const char *key, const char *v)
+{
+    for (int c = 0; c < GM__NCLASSES; c++) {
+        if (strcmp(key, gm__class_names[c]))
+            continue;
+        double d;
+        if (!parse_number(v, 0, 200, &d))
+            return fail(ps, GM_E_CONFIG, "[%s] %s = %s: give km/h from 0 (not usable) to 200", section,
+                        key, v);
+        ps->cfg->travel.speed_kmh[mode][c] = d;
+        return 1;
+    }
+    return fail(ps, GM_E_CONFIG,
+                "unknown road class '%s' in [%s] (known: motorway, trunk, primary, secondary, "
+                "tertiary, unclassified, residential, service, track, path)",
+                key, section);
 }
 
 static bool colmap_add(gm__colmap *m, const char *field, const char *column)
@@ -242,6 +326,24 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     if (!strcmp(section, "postcodes"))
         return postcode_key(ps, key, value);
+    if (!strcmp(section, "travel"))
+        return travel_key(ps, key, value);
+    static const char *const speed_sections[3] = {"speeds.car", "speeds.walk", "speeds.cycle"};
+    for (int m = 0; m < 3; m++) {
+        if (!strcmp(section, speed_sections[m]))
+            return speed_key(ps, section, m, key, value);
+    }
+    if (!strcmp(section, "roads")) {
+        if (strcmp(key, "file"))
+            return fail(ps, GM_E_CONFIG, "unknown key '%s' in [roads] (known: file)", key);
+        char *p = resolve(cfg, value);
+        bool ok = p && set_str(&cfg->roads.file_raw, value);
+        gm__free(cfg->roads.file);
+        cfg->roads.file = p;
+        if (!ok)
+            return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+        return 1;
+    }
     if (!strcmp(section, "customers"))
         return source_key(ps, &cfg->customers, section, key, value);
     if (!strcmp(section, "providers"))
@@ -254,7 +356,8 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     return fail(ps, GM_E_CONFIG,
                 "unknown section [%s] (known: run, postcodes, customers, customers.columns, "
-                "providers, providers.columns)",
+                "providers, providers.columns, roads, travel, speeds.car, speeds.walk, "
+                "speeds.cycle)",
                 section);
 }
 
@@ -324,6 +427,8 @@ void gm_config_free(gm_config *cfg)
     gm__free(cfg->postcodes.crs);
     source_free(&cfg->customers);
     source_free(&cfg->providers);
+    gm__free(cfg->roads.file);
+    gm__free(cfg->roads.file_raw);
     gm__free(cfg);
 }
 
@@ -357,6 +462,18 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     cfg->postcodes.header = true;
     cfg->formats = GM__FMT_GEOJSON | GM__FMT_SHAPEFILE;
     cfg->suppress_below = 5;
+    /* Travel defaults: docs/config.md gives the sources. */
+    cfg->travel.modes = GM__TM_CAR | GM__TM_WALK | GM__TM_CYCLE;
+    cfg->travel.cutoff_min = 120;
+    cfg->travel.join_max_m = 2000;
+    cfg->travel.walk_kmh = 4.8;      /* DfT journey time statistics walking speed */
+    cfg->travel.slow_walk_kmh = 3.0; /* a slower pace for people with reduced mobility */
+    cfg->travel.cycle_kmh = 16.0;    /* DfT journey time statistics cycling speed */
+    cfg->travel.nearest = 5;
+    for (int m = 0; m < 3; m++) {
+        for (int c = 0; c < GM__NCLASSES; c++)
+            cfg->travel.speed_kmh[m][c] = NAN;
+    }
     if (!cfg->path || !cfg->dir || !cfg->name || !cfg->postcodes.format || !cfg->postcodes.crs ||
         !(cfg->output = resolve(cfg, "out"))) {
         st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", path);

@@ -27,6 +27,19 @@ typedef struct gm__source_cfg {
     gm__colmap cols;
 } gm__source_cfg;
 
+/* Travel modes a run computes (bit set). */
+enum {
+    GM__TM_CAR = 1u << 0,
+    GM__TM_WALK = 1u << 1,
+    GM__TM_WALK_SLOW = 1u << 2, /* walking at the slower speed of people with reduced mobility */
+    GM__TM_CYCLE = 1u << 3,
+    GM__TM_COUNT = 4
+};
+
+/* Road classes as named in [speeds.*] sections, in gm__road_class order. */
+#define GM__NCLASSES 10
+extern const char *const gm__class_names[GM__NCLASSES];
+
 struct gm_config {
     char *path;      /* the config file as given */
     char *dir;       /* its folder */
@@ -47,6 +60,23 @@ struct gm_config {
 
     gm__source_cfg customers;
     gm__source_cfg providers;
+
+    struct {
+        char *file;       /* NULL: no travel stage */
+        char *file_raw;
+    } roads;
+
+    struct {
+        unsigned modes;          /* GM__TM_* */
+        double cutoff_min;       /* journeys longer than this are not computed */
+        double join_max_m;       /* farthest a point may be from a usable road */
+        double walk_kmh;         /* walking speed, also of every join leg */
+        double slow_walk_kmh;    /* walk_slow mode */
+        double cycle_kmh;
+        int nearest;             /* sites listed per customer in nearest.csv */
+        int threads;             /* 0 = all cores */
+        double speed_kmh[3][GM__NCLASSES]; /* [speeds.car|walk|cycle] overrides, NAN = default */
+    } travel;
 };
 
 /* Look up the file column mapped to a schema field, or NULL if not remapped. */

@@ -13,6 +13,7 @@
 #include "../io/vwriter.h"
 #include "config.h"
 #include "layers.h"
+#include "travel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -106,6 +107,11 @@ static size_t layer_files(const char *layer, unsigned formats, char names[][64],
 
 gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
 {
+    return gm_run_stages(ctx, cfg, GM_STAGE_ALL, summary);
+}
+
+gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_run_summary *summary)
+{
     gm__err_clear(ctx);
     if (!ctx || !cfg)
         return gm__err(ctx, GM_E_ARG, "gm_run: missing argument");
@@ -114,7 +120,14 @@ gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
     gm_pcdir *dir = NULL;
     gm_inputs *in = NULL;
     gm__rejlist pcskips = {0};
+    gm__rejlist travel_warn = {0};
+    gm__travel *travel = NULL;
     gm_status st;
+    if ((stages & GM_STAGE_TRAVEL) && !(stages & GM_STAGE_LAYERS) && !cfg->roads.file)
+        return gm__err(ctx, GM_E_CONFIG,
+                       "%s: no [roads] file: travel times need a road network (OS Open Roads "
+                       "GeoPackage, OpenStreetMap .osm.pbf, or Geofabrik road shapefile)",
+                       cfg->path);
 
     /* 1. Postcode directory. */
     gm_pcdir_opts po;
@@ -147,25 +160,44 @@ gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
     sum.sites = gm_inputs_site_counts(in);
     sum.providers = gm_inputs_provider_count(in);
 
-    /* 3. Outputs. */
-    if ((st = make_dir(ctx, cfg->output)) != GM_OK)
-        goto cleanup;
-    gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
-    if ((st = gm__write_customer_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK ||
-        (st = gm__write_site_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK)
-        goto cleanup;
-    size_t nrej;
-    const gm_reject *rej = gm_inputs_rejects(in, &nrej);
-    const gm_reject *lists[] = {pcskips.items, rej};
-    size_t counts[] = {pcskips.n, nrej};
-    if ((st = write_rejects(ctx, cfg->output, lists, counts, 2, &sum)) != GM_OK)
+    /* 3. Networks and the travel matrix. */
+    bool travel_on = (stages & GM_STAGE_TRAVEL) && cfg->roads.file;
+    if (travel_on && (st = gm__travel_run(ctx, cfg, in, &travel_warn, &travel)) != GM_OK)
         goto cleanup;
 
-    char names[16][64];
-    size_t nout = layer_files("customers", cfg->formats, names, 0);
-    nout = layer_files("providers", cfg->formats, names, nout);
+    /* 4. Outputs. */
+    if ((st = make_dir(ctx, cfg->output)) != GM_OK)
+        goto cleanup;
+    char names[24][64];
+    size_t nout = 0;
+    if (stages & GM_STAGE_LAYERS) {
+        gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
+        if ((st = gm__write_customer_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK ||
+            (st = gm__write_site_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK)
+            goto cleanup;
+        nout = layer_files("customers", cfg->formats, names, nout);
+        nout = layer_files("providers", cfg->formats, names, nout);
+    }
+    if (travel) {
+        gm__log(ctx, GM_LOG_INFO, "Writing travel times to %s", cfg->output);
+        if ((st = gm__travel_write(ctx, cfg->output, cfg, in, travel)) != GM_OK)
+            goto cleanup;
+        snprintf(names[nout++], 64, "matrix.csv");
+        snprintf(names[nout++], 64, "nearest.csv");
+        sum.modes = travel->computed;
+        for (int tm = 0; tm < GM__TM_COUNT; tm++) {
+            sum.matrix_pairs += travel->modes[tm].report.pairs;
+            sum.matrix_reached += travel->modes[tm].report.pairs_reached;
+        }
+    }
+    size_t nrej;
+    const gm_reject *rej = gm_inputs_rejects(in, &nrej);
+    const gm_reject *lists[] = {pcskips.items, rej, travel_warn.items};
+    size_t counts[] = {pcskips.n, nrej, travel_warn.n};
+    if ((st = write_rejects(ctx, cfg->output, lists, counts, 3, &sum)) != GM_OK)
+        goto cleanup;
     snprintf(names[nout++], 64, "rejects.csv");
-    const char *outs[16];
+    const char *outs[24];
     for (size_t i = 0; i < nout; i++)
         outs[i] = names[i];
     const gm__mf_file inputs[] = {
@@ -173,14 +205,24 @@ gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
         {"postcodes", cfg->postcodes.file_raw, cfg->postcodes.file},
         {"providers", cfg->providers.file_raw, cfg->providers.file},
         {"customers", cfg->customers.file_raw, cfg->customers.file},
+        {"roads", cfg->roads.file_raw, cfg->roads.file},
     };
-    if ((st = gm__manifest_write(ctx, cfg->output, cfg, inputs, 4, &sum, outs, nout)) != GM_OK)
+    gm__mode_report reports[GM__TM_COUNT];
+    size_t nreports = 0;
+    for (int tm = 0; travel && tm < GM__TM_COUNT; tm++) {
+        if (travel->computed & (1u << tm))
+            reports[nreports++] = travel->modes[tm].report;
+    }
+    if ((st = gm__manifest_write(ctx, cfg->output, cfg, inputs, cfg->roads.file ? 5 : 4, &sum, outs,
+                                 nout, reports, nreports)) != GM_OK)
         goto cleanup;
     sum.files_written = nout + 1;
     if (summary)
         *summary = sum;
 
 cleanup:
+    gm__travel_free(travel);
+    gm__rejlist_free(&travel_warn);
     gm__rejlist_free(&pcskips);
     gm_inputs_free(in);
     gm_pcdir_free(dir);

@@ -2,8 +2,9 @@
  * gapmap/run.h: the batch pipeline driven by a configuration.
  *
  * One pass: read the postcode directory, load and locate customers and
- * providers, write the output folder (layers, rejects.csv, manifest.json).
- * Later stages (networks, travel matrix, analyses) join this pipeline.
+ * providers, build the travel networks and the customer x site matrix when the
+ * config names roads, and write the output folder (layers, matrix.csv,
+ * nearest.csv, rejects.csv, manifest.json).
  */
 #ifndef GAPMAP_RUN_H
 #define GAPMAP_RUN_H
@@ -26,7 +27,17 @@ typedef struct gm_run_summary {
     uint64_t reject_rows;       /**< rows of rejects.csv marked rejected */
     uint64_t warning_rows;      /**< rows of rejects.csv marked warning */
     size_t files_written;       /**< files in the output folder */
+    unsigned modes;             /**< travel modes computed (bit 0 car, 1 walk, 2 walk_slow, 3 cycle) */
+    uint64_t matrix_pairs;      /**< customer x site x mode pairs in matrix.csv */
+    uint64_t matrix_reached;    /**< of those, journeys found within the cut-off */
 } gm_run_summary;
+
+/** Stages of a run, for gm_run_stages(). */
+enum {
+    GM_STAGE_LAYERS = 1u << 0, /**< customers and providers layers */
+    GM_STAGE_TRAVEL = 1u << 1, /**< networks and the travel matrix (needs [roads]) */
+    GM_STAGE_ALL = 0xffu
+};
 
 /**
  * Run the pipeline.  Creates the output folder if needed.  Bad rows are not
@@ -39,6 +50,15 @@ typedef struct gm_run_summary {
  *         GM_E_CRS; GM_E_GDAL; GM_E_NOMEM; GM_E_CANCELLED.
  */
 GM_API gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary);
+
+/**
+ * Run some stages only (inputs are always read and rejects and the manifest
+ * always written).  gm_run() is gm_run_stages(..., GM_STAGE_ALL, ...).
+ * @return as gm_run(); GM_E_CONFIG when GM_STAGE_TRAVEL is asked for alone and
+ *         the config has no [roads] file.
+ */
+GM_API gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages,
+                               gm_run_summary *summary);
 
 #ifdef __cplusplus
 }
