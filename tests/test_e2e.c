@@ -6,6 +6,7 @@
  * directory file itself.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <criterion/criterion.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -316,4 +317,217 @@ Test(e2e, every_deliberate_problem_row_has_the_expected_outcome, .init = setup, 
     }
     cr_assert_gt(checked, 20);
     cJSON_Delete(e);
+}
+
+/* ---- travel on the sample county ---------------------------------------- */
+
+typedef struct pt {
+    char id[16];
+    double x, y;
+} pt;
+
+/* Points of a layer (shapefile, EPSG:27700) by id, in file order. */
+static pt *read_points(const char *layer, const char *idfield, size_t *n)
+{
+    GDALDatasetH ds = GDALOpenEx(out(layer), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
+    size_t cap = (size_t)OGR_L_GetFeatureCount(lyr, 1);
+    pt *p = calloc(cap, sizeof *p);
+    *n = 0;
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        snprintf(p[*n].id, sizeof p[*n].id, "%s", OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, idfield)));
+        p[*n].x = OGR_G_GetX(g, 0);
+        p[*n].y = OGR_G_GetY(g, 0);
+        (*n)++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return p;
+}
+
+static const pt *find_pt(const pt *p, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(p[i].id, id))
+            return &p[i];
+    }
+    return NULL;
+}
+
+static double dxy(double ax, double ay, double bx, double by)
+{
+    return sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by));
+}
+
+Test(e2e, travel_matrix_respects_independent_bounds_and_the_bridge, .init = setup, .timeout = 300)
+{
+    size_t nc, ns;
+    pt *cp = read_points("customers.shp", "customer_i", &nc);
+    pt *sp = read_points("providers.shp", "site_id", &ns);
+
+    /* The only road over the estuary: its end points, from the roads file. */
+    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    const char *bridge = cJSON_GetObjectItem(e, "bridge_link_id")->valuestring;
+    GDALDatasetH rds = GDALOpenEx(gmt_src("geodata/roads.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    OGRLayerH rl = GDALDatasetGetLayerByName(rds, "road_link");
+    char filter[128];
+    snprintf(filter, sizeof filter, "id = '%s'", bridge);
+    OGR_L_SetAttributeFilter(rl, filter);
+    OGRFeatureH bf = OGR_L_GetNextFeature(rl);
+    cr_assert_not_null(bf, "bridge link %s not in roads.gpkg", bridge);
+    OGRGeometryH bg = OGR_F_GetGeometryRef(bf);
+    int nb = OGR_G_GetPointCount(bg);
+    double b1x = OGR_G_GetX(bg, 0), b1y = OGR_G_GetY(bg, 0);
+    double b2x = OGR_G_GetX(bg, nb - 1), b2y = OGR_G_GetY(bg, nb - 1);
+    double blen = OGR_G_Length(bg);
+    GDALDatasetH wds = GDALOpenEx(gmt_src("geodata/boundaries.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
+    OGRLayerH wl = GDALDatasetGetLayerByName(wds, "water");
+    cr_assert_not_null(wl, "boundaries.gpkg has no water layer");
+    OGRFeatureH wf = OGR_L_GetNextFeature(wl);
+    OGRGeometryH water = OGR_F_GetGeometryRef(wf);
+
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, out("matrix.csv"), &o, &t), GM_OK);
+    int ci = gm__table_find(t, "customer_id"), si = gm__table_find(t, "site_id"), mi = gm__table_find(t, "mode"),
+        ti = gm__table_find(t, "time_s"), di = gm__table_find(t, "dist_m");
+    long rows = 0, reached = 0, crossing = 0;
+    bool eof;
+    const pt *c = NULL;
+    while (gm__table_next(t, &eof) == GM_OK && !eof) {
+        rows++;
+        const char *cid = gm__table_get(t, (size_t)ci);
+        if (!c || strcmp(c->id, cid))
+            c = find_pt(cp, nc, cid);
+        const pt *s = find_pt(sp, ns, gm__table_get(t, (size_t)si));
+        cr_assert(c && s, "matrix row %ld names an unknown customer or site", rows);
+        const char *tx = gm__table_get(t, (size_t)ti);
+        if (!tx[0])
+            continue;
+        reached++;
+        double time_s = atof(tx), dist_m = atof(gm__table_get(t, (size_t)di));
+        const char *mode = gm__table_get(t, (size_t)mi);
+        double straight = dxy(c->x, c->y, s->x, s->y);
+        cr_assert_geq(dist_m + 0.5, straight, "%s -> %s (%s): road %.1f m shorter than straight line %.1f m",
+                      c->id, s->id, mode, dist_m, straight);
+        /* 130 km/h is above any configured car speed; walking is 4.8 km/h, 3 km/h slow. */
+        double vmax = !strcmp(mode, "car") ? 130.0 : !strcmp(mode, "cycle") ? 16.0 : !strcmp(mode, "walk") ? 4.8 : 3.0;
+        cr_assert_geq(time_s + 0.5, straight / (vmax / 3.6), "%s -> %s (%s): %.1f s is faster than possible",
+                      c->id, s->id, mode, time_s);
+        /* Across the estuary the only way is the bridge. */
+        OGRGeometryH seg = OGR_G_CreateGeometry(wkbLineString);
+        OGR_G_AddPoint_2D(seg, c->x, c->y);
+        OGR_G_AddPoint_2D(seg, s->x, s->y);
+        if (OGR_G_Intersects(seg, water)) {
+            double via = fmin(dxy(c->x, c->y, b1x, b1y) + dxy(b2x, b2y, s->x, s->y),
+                              dxy(c->x, c->y, b2x, b2y) + dxy(b1x, b1y, s->x, s->y)) + blen;
+            cr_assert_geq(dist_m + 1.0, via, "%s -> %s (%s) crosses the estuary in %.0f m; via the bridge >= %.0f m",
+                          c->id, s->id, mode, dist_m, via);
+            crossing++;
+        }
+        OGR_G_DestroyGeometry(seg);
+    }
+    cr_assert_eq(rows, (long)(nc * ns * 4), "every customer x site x mode pair is a row");
+    cr_assert_gt(reached, rows / 3);
+    cr_assert_gt(crossing, 1000, "the sample county should have many journeys over the estuary");
+    cr_log_info("matrix: %ld rows, %ld reached, %ld across the estuary", rows, reached, crossing);
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+    OGR_F_Destroy(bf);
+    OGR_F_Destroy(wf);
+    GDALClose(rds);
+    GDALClose(wds);
+    cJSON_Delete(e);
+    free(cp);
+    free(sp);
+}
+
+Test(e2e, holm_island_customers_get_no_times_and_a_warning, .init = setup, .timeout = 300)
+{
+    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    const cJSON *bb = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "holm_island"), "bbox");
+    double x0 = cJSON_GetArrayItem(bb, 0)->valuedouble, y0 = cJSON_GetArrayItem(bb, 1)->valuedouble;
+    double x1 = cJSON_GetArrayItem(bb, 2)->valuedouble, y1 = cJSON_GetArrayItem(bb, 3)->valuedouble;
+    size_t nc;
+    pt *cp = read_points("customers.shp", "customer_i", &nc);
+    char *matrix = gmt_slurp(out("matrix.csv"), NULL);
+    char *rejects = gmt_slurp(out("rejects.csv"), NULL);
+    int islanders = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (cp[i].x < x0 || cp[i].x > x1 || cp[i].y < y0 || cp[i].y > y1)
+            continue;
+        islanders++;
+        char key[64];
+        snprintf(key, sizeof key, "\n%s,", cp[i].id);
+        long lines = 0;
+        for (const char *p = strstr(matrix, key); p; p = strstr(p + 1, key)) {
+            const char *f = p + 1;
+            for (int k = 0; k < 3; k++)
+                f = strchr(f, ',') + 1;
+            cr_assert_eq(*f, ',', "islander %s has a travel time: %.60s", cp[i].id, p + 1);
+            lines++;
+        }
+        cr_assert_gt(lines, 0);
+        snprintf(key, sizeof key, ",%s,postcode,,\"the nearest road usable by car is on a separate part", cp[i].id);
+        cr_assert_not_null(strstr(rejects, key), "no warning for islander %s", cp[i].id);
+    }
+    cr_assert_eq(islanders, (int)cJSON_GetObjectItem(cJSON_GetObjectItem(e, "holm_island"), "customers")->valuedouble);
+    free(matrix);
+    free(rejects);
+    free(cp);
+    cJSON_Delete(e);
+}
+
+Test(e2e, nearest_sites_are_the_fastest_in_the_matrix, .init = setup, .timeout = 300)
+{
+    /* Recompute each customer's fastest car site from matrix.csv and compare
+     * with rank 1 of nearest.csv. */
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, out("matrix.csv"), &o, &t), GM_OK);
+    char *nearest = gmt_slurp(out("nearest.csv"), NULL);
+    char cur[32] = "", best_site[32] = "";
+    double best = INFINITY;
+    bool eof;
+    int checked = 0;
+    for (;;) {
+        gm_status st = gm__table_next(t, &eof);
+        cr_assert_eq(st, GM_OK);
+        const char *cid = eof ? "" : gm__table_get(t, 0);
+        if (strcmp(cid, cur) && cur[0]) {
+            char key[96];
+            if (isfinite(best)) {
+                snprintf(key, sizeof key, "\n%s,car,1,%s,%.1f,", cur, best_site, best);
+                cr_assert_not_null(strstr(nearest, key), "nearest.csv lacks %s", key + 1);
+                checked++;
+            } else {
+                snprintf(key, sizeof key, "\n%s,car,1,", cur);
+                cr_assert_null(strstr(nearest, key), "%s has no car journey but a nearest site", cur);
+            }
+            best = INFINITY;
+        }
+        if (eof)
+            break;
+        snprintf(cur, sizeof cur, "%s", cid);
+        if (strcmp(gm__table_get(t, 2), "car") || !gm__table_get(t, 3)[0])
+            continue;
+        double ts = atof(gm__table_get(t, 3));
+        if (ts < best) { /* ties keep the first site in file order, as gapmap does */
+            best = ts;
+            snprintf(best_site, sizeof best_site, "%s", gm__table_get(t, 1));
+        }
+    }
+    cr_assert_gt(checked, 700);
+    free(nearest);
+    gm__table_close(t);
+    gm_ctx_free(ctx);
 }
