@@ -18,92 +18,9 @@
 
 #include "core/core.h"
 #include "network/matrix.h"
+#include "roadnet.h"
 #include "testutil.h"
 
-#define CAR2 (GM__RF_CAR_FWD | GM__RF_CAR_BWD)
-#define CYC2 (GM__RF_CYCLE_FWD | GM__RF_CYCLE_BWD)
-#define ALL (CAR2 | GM__RF_WALK | CYC2)
-#define RES GM__RC_RESIDENTIAL
-
-/* A road network under construction (as in test_snap.c). */
-typedef struct net {
-    size_t capn, capl, capv;
-    gm__road_link *links;
-    double *nx, *ny, *xy;
-    gm__roads roads;
-} net;
-
-static net *net_new(size_t capn, size_t capl, size_t capv)
-{
-    net *n = calloc(1, sizeof *n);
-    n->capn = capn;
-    n->capl = capl;
-    n->capv = capv;
-    n->links = calloc(capl, sizeof *n->links);
-    n->nx = calloc(capn, sizeof(double));
-    n->ny = calloc(capn, sizeof(double));
-    n->xy = calloc(2 * capv, sizeof(double));
-    n->roads.links = n->links;
-    n->roads.node_x = n->nx;
-    n->roads.node_y = n->ny;
-    n->roads.xy = n->xy;
-    strcpy(n->roads.source, "test");
-    return n;
-}
-
-static void net_free(net *n)
-{
-    free(n->links);
-    free(n->nx);
-    free(n->ny);
-    free(n->xy);
-    free(n);
-}
-
-static uint32_t node(net *n, double x, double y)
-{
-    cr_assert_lt(n->roads.nnodes, n->capn);
-    n->nx[n->roads.nnodes] = x;
-    n->ny[n->roads.nnodes] = y;
-    return (uint32_t)n->roads.nnodes++;
-}
-
-static void vertex(net *n, double x, double y)
-{
-    cr_assert_lt(n->roads.nxy, n->capv);
-    n->xy[2 * n->roads.nxy] = x;
-    n->xy[2 * n->roads.nxy + 1] = y;
-    n->roads.nxy++;
-}
-
-static uint32_t link_v(net *n, uint32_t a, uint32_t b, uint8_t rc, uint16_t flags, const double *mid,
-                       size_t nmid)
-{
-    cr_assert_lt(n->roads.nlinks, n->capl);
-    gm__road_link *l = &n->links[n->roads.nlinks];
-    l->from = a;
-    l->to = b;
-    l->rclass = rc;
-    l->flags = flags;
-    l->geom_off = (uint32_t)n->roads.nxy;
-    vertex(n, n->nx[a], n->ny[a]);
-    for (size_t k = 0; k < nmid; k++)
-        vertex(n, mid[2 * k], mid[2 * k + 1]);
-    vertex(n, n->nx[b], n->ny[b]);
-    l->geom_n = (uint32_t)(nmid + 2);
-    double len = 0;
-    for (uint32_t k = 0; k + 1 < l->geom_n; k++) {
-        const double *p = &n->xy[2 * (l->geom_off + k)];
-        len += sqrt((p[2] - p[0]) * (p[2] - p[0]) + (p[3] - p[1]) * (p[3] - p[1]));
-    }
-    l->length_m = (float)len;
-    return (uint32_t)n->roads.nlinks++;
-}
-
-static uint32_t link(net *n, uint32_t a, uint32_t b, uint8_t rc, uint16_t flags)
-{
-    return link_v(n, a, b, rc, flags, NULL, 0);
-}
 
 static gm_ctx *ctx;
 static void setup(void) { cr_assert_eq(gm_ctx_new(&ctx), GM_OK); }
@@ -113,14 +30,6 @@ static void teardown(void)
     gm_ctx_free(ctx);
 }
 
-static void profile(gm__mode mode, bool flat, gm__profile *p)
-{
-    gm__profile_default(mode, p);
-    if (flat)
-        for (int c = 0; c < GM__RC_COUNT; c++)
-            if (p->speed_kmh[c] > 0)
-                p->speed_kmh[c] = 36.0f;
-}
 
 /* Everything a matrix needs for one network and mode. */
 typedef struct world {
@@ -133,7 +42,7 @@ typedef struct world {
 static world world_new(const gm__roads *roads, gm__mode mode, bool flat)
 {
     world w = {.roads = roads};
-    profile(mode, flat, &w.p);
+    net_profile(mode, flat, &w.p);
     cr_assert_eq(gm__graph_build(ctx, roads, &w.p, &w.g), GM_OK, "%s", gm_ctx_errmsg(ctx));
     cr_assert_eq(gm__graph_reverse(ctx, w.g, &w.rev), GM_OK);
     cr_assert_eq(gm__snap_index_new_ex(ctx, roads, w.g, &w.p, &w.ix), GM_OK, "%s", gm_ctx_errmsg(ctx));
@@ -187,14 +96,14 @@ static net *grid3(void)
     net *n = net_new(16, 32, 64);
     for (int j = 0; j < 3; j++)
         for (int i = 0; i < 3; i++)
-            node(n, 100.0 * i, 100.0 * j);
+            net_node(n, 100.0 * i, 100.0 * j);
     for (int j = 0; j < 3; j++)
         for (int i = 0; i < 3; i++) {
             uint32_t a = (uint32_t)(3 * j + i);
             if (i < 2)
-                link(n, a, a + 1, RES, ALL);
+                net_link(n, a, a + 1, RES, ALL);
             if (j < 2)
-                link(n, a, a + 3, RES, ALL);
+                net_link(n, a, a + 3, RES, ALL);
         }
     return n;
 }
@@ -271,11 +180,11 @@ Test(matrix, grid_times_match_the_hand_computed_ones, .init = setup, .fini = tea
 Test(matrix, one_way_streets_make_there_and_back_differ, .init = setup, .fini = teardown)
 {
     net *n = net_new(4, 4, 16);
-    uint32_t a = node(n, 0, 0), b = node(n, 100, 0), c = node(n, 100, 100), d = node(n, 0, 100);
-    link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    link(n, b, c, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    link(n, c, d, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    link(n, d, a, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    uint32_t a = net_node(n, 0, 0), b = net_node(n, 100, 0), c = net_node(n, 100, 100), d = net_node(n, 0, 100);
+    net_link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(n, b, c, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(n, c, d, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(n, d, a, RES, GM__RF_CAR_FWD | GM__RF_WALK);
     world w = world_new(&n->roads, GM__MODE_CAR, true);
     static const double PTS[] = {80, -5, 50, 105, 20, -5}; /* P, Q, R */
     gm__join *j = join_all(&w, PTS, 3, 2000);
@@ -307,8 +216,8 @@ Test(matrix, one_way_streets_make_there_and_back_differ, .init = setup, .fini = 
 Test(matrix, islands_and_points_not_joined_are_unreachable, .init = setup, .fini = teardown)
 {
     net *n = grid3();
-    uint32_t i0 = node(n, 1000, 0), i1 = node(n, 1000, 100);
-    link(n, i0, i1, RES, ALL);
+    uint32_t i0 = net_node(n, 1000, 0), i1 = net_node(n, 1000, 100);
+    net_link(n, i0, i1, RES, ALL);
     world w = world_new(&n->roads, GM__MODE_CAR, true);
     static const double CUST[] = {30, -5, 1010, 50}; /* C0 of the grid test; an islander */
     static const double SITE[] = {205, 170, 990, 20, 5000, 5000};
@@ -351,7 +260,7 @@ static net *random_net(int side)
     net *n = net_new(nn, nl, nl * 4);
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++)
-            node(n, 400000 + x * 200.0 + unif(-60, 60), 250000 + y * 200.0 + unif(-60, 60));
+            net_node(n, 400000 + x * 200.0 + unif(-60, 60), 250000 + y * 200.0 + unif(-60, 60));
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++)
             for (int d = 0; d < 2; d++) {
@@ -375,7 +284,7 @@ static net *random_net(int side)
                     flags = GM__RF_CAR_BWD | GM__RF_WALK;
                 else if (r < 12)
                     rc = GM__RC_MOTORWAY, flags = CAR2;
-                link_v(n, a, b, rc, flags, mid, k);
+                net_link_v(n, a, b, rc, flags, mid, k);
             }
     return n;
 }

@@ -16,95 +16,10 @@
 
 #include "core/core.h"
 #include "network/snap.h"
+#include "roadnet.h"
 
 #define SQ2 1.41421356237309504880 /* sqrt(2) */
 
-#define CAR2 (GM__RF_CAR_FWD | GM__RF_CAR_BWD)
-#define CYC2 (GM__RF_CYCLE_FWD | GM__RF_CYCLE_BWD)
-#define ALL (CAR2 | GM__RF_WALK | CYC2)
-#define RES GM__RC_RESIDENTIAL
-
-/* A road network under construction: nodes with coordinates, links with
- * their geometry (node, interior vertices, node) and length measured on it. */
-typedef struct net {
-    size_t capn, capl, capv;
-    gm__road_link *links;
-    double *nx, *ny, *xy;
-    gm__roads roads;
-} net;
-
-static net *net_new(size_t capn, size_t capl, size_t capv)
-{
-    net *n = calloc(1, sizeof *n);
-    n->capn = capn;
-    n->capl = capl;
-    n->capv = capv;
-    n->links = calloc(capl, sizeof *n->links);
-    n->nx = calloc(capn, sizeof(double));
-    n->ny = calloc(capn, sizeof(double));
-    n->xy = calloc(2 * capv, sizeof(double));
-    n->roads.links = n->links;
-    n->roads.node_x = n->nx;
-    n->roads.node_y = n->ny;
-    n->roads.xy = n->xy;
-    strcpy(n->roads.source, "test");
-    return n;
-}
-
-static void net_free(net *n)
-{
-    free(n->links);
-    free(n->nx);
-    free(n->ny);
-    free(n->xy);
-    free(n);
-}
-
-static uint32_t node(net *n, double x, double y)
-{
-    cr_assert_lt(n->roads.nnodes, n->capn);
-    n->nx[n->roads.nnodes] = x;
-    n->ny[n->roads.nnodes] = y;
-    return (uint32_t)n->roads.nnodes++;
-}
-
-static void vertex(net *n, double x, double y)
-{
-    cr_assert_lt(n->roads.nxy, n->capv);
-    n->xy[2 * n->roads.nxy] = x;
-    n->xy[2 * n->roads.nxy + 1] = y;
-    n->roads.nxy++;
-}
-
-/* Link a -> b through nmid interior vertices mid[2 * k], mid[2 * k + 1]. */
-static uint32_t link_v(net *n, uint32_t a, uint32_t b, uint8_t rc, uint16_t flags, const double *mid,
-                       size_t nmid)
-{
-    cr_assert_lt(n->roads.nlinks, n->capl);
-    gm__road_link *l = &n->links[n->roads.nlinks];
-    l->from = a;
-    l->to = b;
-    l->rclass = rc;
-    l->flags = flags;
-    l->geom_off = (uint32_t)n->roads.nxy;
-    vertex(n, n->nx[a], n->ny[a]);
-    for (size_t k = 0; k < nmid; k++)
-        vertex(n, mid[2 * k], mid[2 * k + 1]);
-    vertex(n, n->nx[b], n->ny[b]);
-    l->geom_n = (uint32_t)(nmid + 2);
-    double len = 0;
-    for (uint32_t k = 0; k + 1 < l->geom_n; k++) {
-        const double *p = &n->xy[2 * (l->geom_off + k)];
-        len += sqrt((p[2] - p[0]) * (p[2] - p[0]) + (p[3] - p[1]) * (p[3] - p[1]));
-    }
-    l->length_m = (float)len;
-    return (uint32_t)n->roads.nlinks++;
-}
-
-static uint32_t link(net *n, uint32_t a, uint32_t b, uint8_t rc, uint16_t flags)
-{
-    return link_v(n, a, b, rc, flags, NULL, 0);
-}
 
 static gm_ctx *ctx;
 static void setup(void) { cr_assert_eq(gm_ctx_new(&ctx), GM_OK); }
@@ -114,20 +29,11 @@ static void teardown(void)
     gm_ctx_free(ctx);
 }
 
-/* The mode's default profile; flat: every usable class at 36 km/h. */
-static void profile(gm__mode mode, bool flat, gm__profile *p)
-{
-    gm__profile_default(mode, p);
-    if (flat)
-        for (int c = 0; c < GM__RC_COUNT; c++)
-            if (p->speed_kmh[c] > 0)
-                p->speed_kmh[c] = 36.0f;
-}
 
 static gm__graph *build(const net *n, gm__mode mode, bool flat)
 {
     gm__profile p;
-    profile(mode, flat, &p);
+    net_profile(mode, flat, &p);
     gm__graph *g = NULL;
     cr_assert_eq(gm__graph_build(ctx, &n->roads, &p, &g), GM_OK, "%s", gm_ctx_errmsg(ctx));
     return g;
@@ -148,14 +54,14 @@ static gm__snap_index *index_of(const net *n, const gm__graph *g)
 static net *square(void)
 {
     net *n = net_new(8, 8, 32);
-    node(n, 0, 0);
-    node(n, 100, 0);
-    node(n, 100, 100);
-    node(n, 0, 100);
-    link(n, 0, 1, RES, ALL);
-    link(n, 1, 2, RES, ALL);
-    link_v(n, 2, 3, RES, ALL, (const double[]){50, 150}, 1);
-    link(n, 3, 0, RES, ALL);
+    net_node(n, 0, 0);
+    net_node(n, 100, 0);
+    net_node(n, 100, 100);
+    net_node(n, 0, 100);
+    net_link(n, 0, 1, RES, ALL);
+    net_link(n, 1, 2, RES, ALL);
+    net_link_v(n, 2, 3, RES, ALL, (const double[]){50, 150}, 1);
+    net_link(n, 3, 0, RES, ALL);
     return n;
 }
 
@@ -257,10 +163,10 @@ Test(snap, leaving_and_arriving_seeds_cost_the_partial_link_and_the_walk, .init 
 Test(snap, a_one_way_link_gives_only_the_allowed_seed, .init = setup, .fini = teardown)
 {
     net *n = net_new(4, 4, 16);
-    uint32_t a = node(n, 0, 0), b = node(n, 100, 0), c = node(n, 50, 100);
-    link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    link(n, b, c, RES, ALL);
-    link(n, c, a, RES, ALL);
+    uint32_t a = net_node(n, 0, 0), b = net_node(n, 100, 0), c = net_node(n, 50, 100);
+    net_link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(n, b, c, RES, ALL);
+    net_link(n, c, a, RES, ALL);
     gm__graph *g = build(n, GM__MODE_CAR, true);
     gm__graph *rev = NULL;
     cr_assert_eq(gm__graph_reverse(ctx, g, &rev), GM_OK);
@@ -347,12 +253,12 @@ Test(snap, a_point_beyond_the_limit_is_not_joined, .init = setup, .fini = teardo
 Test(snap, walkers_beside_a_motorway_join_the_nearest_walkable_link, .init = setup, .fini = teardown)
 {
     net *n = net_new(8, 8, 32);
-    uint32_t m0 = node(n, 0, 0), m1 = node(n, 1000, 0);
-    uint32_t s0 = node(n, 0, 40), s1 = node(n, 1000, 40);
-    link(n, m0, m1, GM__RC_MOTORWAY, CAR2);  /* link 0: motorway, cars only */
-    link(n, s0, s1, RES, ALL);               /* link 1: the street */
-    link(n, m0, s0, RES, ALL);               /* links 2, 3: the ends */
-    link(n, m1, s1, RES, ALL);
+    uint32_t m0 = net_node(n, 0, 0), m1 = net_node(n, 1000, 0);
+    uint32_t s0 = net_node(n, 0, 40), s1 = net_node(n, 1000, 40);
+    net_link(n, m0, m1, GM__RC_MOTORWAY, CAR2);  /* link 0: motorway, cars only */
+    net_link(n, s0, s1, RES, ALL);               /* link 1: the street */
+    net_link(n, m0, s0, RES, ALL);               /* links 2, 3: the ends */
+    net_link(n, m1, s1, RES, ALL);
     gm__graph *car = build(n, GM__MODE_CAR, false), *walk = build(n, GM__MODE_WALK, false);
     gm__snap_index *cix = index_of(n, car), *wix = index_of(n, walk);
     gm__join j;
@@ -380,16 +286,16 @@ Test(snap, ties_go_to_the_lower_link_then_the_lower_along, .init = setup, .fini 
 {
     for (int order = 0; order < 2; order++) {
         net *n = net_new(8, 8, 32);
-        uint32_t a0 = node(n, 0, 0), a1 = node(n, 100, 0), b0 = node(n, 0, 20), b1 = node(n, 100, 20);
+        uint32_t a0 = net_node(n, 0, 0), a1 = net_node(n, 100, 0), b0 = net_node(n, 0, 20), b1 = net_node(n, 100, 20);
         if (order == 0) {
-            link(n, a0, a1, RES, ALL);
-            link(n, b0, b1, RES, ALL);
+            net_link(n, a0, a1, RES, ALL);
+            net_link(n, b0, b1, RES, ALL);
         } else {
-            link(n, b0, b1, RES, ALL);
-            link(n, a0, a1, RES, ALL);
+            net_link(n, b0, b1, RES, ALL);
+            net_link(n, a0, a1, RES, ALL);
         }
-        link(n, a0, b0, RES, ALL);
-        link(n, a1, b1, RES, ALL);
+        net_link(n, a0, b0, RES, ALL);
+        net_link(n, a1, b1, RES, ALL);
         gm__graph *g = build(n, GM__MODE_CAR, true);
         gm__snap_index *ix = index_of(n, g);
         gm__join j;
@@ -407,9 +313,9 @@ Test(snap, ties_go_to_the_lower_link_then_the_lower_along, .init = setup, .fini 
      * node at (0,20); link 1 closes it.  (50,10) is 10 m from the first leg
      * (along 50) and the last (along 170): along 50. */
     net *n = net_new(4, 4, 16);
-    uint32_t a = node(n, 0, 0), b = node(n, 0, 20);
-    link_v(n, a, b, RES, ALL, (const double[]){100, 0, 100, 20}, 2);
-    link(n, b, a, RES, ALL);
+    uint32_t a = net_node(n, 0, 0), b = net_node(n, 0, 20);
+    net_link_v(n, a, b, RES, ALL, (const double[]){100, 0, 100, 20}, 2);
+    net_link(n, b, a, RES, ALL);
     gm__graph *g = build(n, GM__MODE_CAR, true);
     gm__snap_index *ix = index_of(n, g);
     gm__join j;
@@ -429,10 +335,10 @@ Test(snap, ties_go_to_the_lower_link_then_the_lower_along, .init = setup, .fini 
 static net *square_island_stub(void)
 {
     net *n = square();
-    uint32_t i0 = node(n, 400, 0), i1 = node(n, 400, 100), stub = node(n, 250, 0);
-    link(n, i0, i1, RES, ALL);                                          /* link 4 */
-    link_v(n, i1, i1, RES, ALL, (const double[]){450, 150, 350, 150}, 2); /* link 5: loop */
-    link(n, 1, stub, RES, GM__RF_CAR_FWD);                              /* link 6 */
+    uint32_t i0 = net_node(n, 400, 0), i1 = net_node(n, 400, 100), stub = net_node(n, 250, 0);
+    net_link(n, i0, i1, RES, ALL);                                          /* link 4 */
+    net_link_v(n, i1, i1, RES, ALL, (const double[]){450, 150, 350, 150}, 2); /* link 5: loop */
+    net_link(n, 1, stub, RES, GM__RF_CAR_FWD);                              /* link 6 */
     return n;
 }
 
@@ -442,7 +348,7 @@ Test(snap, an_island_joins_its_own_road_and_gets_no_seeds, .init = setup, .fini 
     gm__graph *g = build(n, GM__MODE_CAR, true);
     cr_assert_eq(g->nnodes, 4, "the island and the stub are not in the graph");
     gm__profile p;
-    profile(GM__MODE_CAR, true, &p);
+    net_profile(GM__MODE_CAR, true, &p);
     gm__snap_index *plain = index_of(n, g), *ex = NULL;
     cr_assert_eq(gm__snap_index_new_ex(ctx, &n->roads, g, &p, &ex), GM_OK);
     gm__snap_stats st;
@@ -501,7 +407,7 @@ static net *random_net(int side)
     net *n = net_new(nn, nl, nl * 5);
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++)
-            node(n, 400000 + x * 200.0 + unif(-60, 60), 250000 + y * 200.0 + unif(-60, 60));
+            net_node(n, 400000 + x * 200.0 + unif(-60, 60), 250000 + y * 200.0 + unif(-60, 60));
     for (int y = 0; y < side; y++) {
         for (int x = 0; x < side; x++) {
             uint32_t a = (uint32_t)(y * side + x);
@@ -518,7 +424,7 @@ static net *random_net(int side)
                     mid[2 * v] = n->nx[a] + t * (n->nx[b] - n->nx[a]) + unif(-spread, spread);
                     mid[2 * v + 1] = n->ny[a] + t * (n->ny[b] - n->ny[a]) + unif(-spread, spread);
                 }
-                link_v(n, a, b, RES, ALL, mid, k);
+                net_link_v(n, a, b, RES, ALL, mid, k);
             }
         }
     }
@@ -610,7 +516,7 @@ Test(snap, every_allocation_failure_is_a_clean_nomem, .init = setup, .fini = tea
     net *n = square_island_stub();
     gm__graph *g = build(n, GM__MODE_CAR, true);
     gm__profile p;
-    profile(GM__MODE_CAR, true, &p);
+    net_profile(GM__MODE_CAR, true, &p);
     gm_status st = GM_E_NOMEM;
     long k;
     for (k = 0; st != GM_OK; k++) {
