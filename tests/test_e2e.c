@@ -531,3 +531,70 @@ Test(e2e, nearest_sites_are_the_fastest_in_the_matrix, .init = setup, .timeout =
     gm__table_close(t);
     gm_ctx_free(ctx);
 }
+
+/* car time of every pair in a matrix.csv, in file order (NAN when blank) */
+static double *car_times(const char *path, size_t *n)
+{
+    gm_ctx *ctx;
+    gm_ctx_new(&ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s", path);
+    size_t cap = 1 << 16;
+    double *v = malloc(cap * sizeof *v);
+    *n = 0;
+    bool eof;
+    while (gm__table_next(t, &eof) == GM_OK && !eof) {
+        if (strcmp(gm__table_get(t, 2), "car"))
+            continue;
+        if (*n == cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        const char *ts = gm__table_get(t, 3);
+        v[(*n)++] = ts[0] ? atof(ts) : NAN;
+    }
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+    return v;
+}
+
+Test(e2e, configured_car_speeds_change_the_routes, .init = setup, .timeout = 300)
+{
+    /* The same job with unclassified roads (most town streets in OS Open Roads)
+     * at 10 km/h instead of the default:
+     * no journey may get faster, and journeys through towns must slow down. */
+    const char *d = gmt_tmpdir("e2e-speeds");
+    char ini[8192], geodata[4096];
+    snprintf(geodata, sizeof geodata, "%s", gmt_src("geodata")); /* gmt_src's buffer is reused */
+    snprintf(ini, sizeof ini,
+             "[postcodes]\nfile = %s/onspd_examplshire.csv\n[providers]\nfile = %s/providers.csv\n"
+             "[customers]\nfile = %s/customers.csv\n[roads]\nfile = %s/roads.gpkg\n"
+             "[travel]\nmodes = car\n[speeds.car]\nunclassified = 10\n",
+             geodata, geodata, geodata, geodata);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", d);
+    gmt_write(dir, "slow.ini", ini);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "'%s' matrix '%s/slow.ini' -q -o '%s/out' 2>&1", GM_TEST_GAPMAP_EXE, dir, dir);
+    cr_assert_eq(gmt_system(cmd), 0);
+    char slow_path[4200];
+    snprintf(slow_path, sizeof slow_path, "%s/out/matrix.csv", dir);
+    size_t nf, ns;
+    double *fast = car_times(out("matrix.csv"), &nf);
+    double *slow = car_times(slow_path, &ns);
+    cr_assert_eq(nf, ns);
+    size_t slower = 0;
+    for (size_t i = 0; i < nf; i++) {
+        if (isnan(fast[i])) {
+            cr_assert(isnan(slow[i]) || slow[i] > 7200 - 1, "pair %zu reached only when slower", i);
+            continue;
+        }
+        if (isnan(slow[i]))
+            continue; /* pushed beyond the cut-off */
+        cr_assert_geq(slow[i] + 0.05, fast[i], "pair %zu got faster (%.1f < %.1f s)", i, slow[i], fast[i]);
+        slower += slow[i] > fast[i] + 1.0;
+    }
+    cr_assert_gt(slower, nf / 2, "only %zu of %zu journeys slowed down", slower, nf);
+    free(fast);
+    free(slow);
+}

@@ -15,21 +15,26 @@
 
 const char *const gm__travel_mode_names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
 
-/* Build the profile of a run mode from the defaults and the config. */
+/* Build the profile of a run mode (GM__TM_* bit index) from the network
+ * module's defaults and the config: walking and cycling take one flat speed
+ * on every class they may use, then [speeds.<mode>] replaces class speeds.
+ * walk_slow uses the walk overrides scaled to its slower pace. */
 static void make_profile(const gm_config *cfg, int tm, gm__profile *p)
 {
+    enum { SP_CAR, SP_WALK, SP_CYCLE }; /* rows of cfg->travel.speed_kmh */
     static const gm__mode base[GM__TM_COUNT] = {GM__MODE_CAR, GM__MODE_WALK, GM__MODE_WALK,
                                                 GM__MODE_CYCLE};
+    static const int speed_row[GM__TM_COUNT] = {SP_CAR, SP_WALK, SP_WALK, SP_CYCLE};
+    const double flat[GM__TM_COUNT] = {NAN, cfg->travel.walk_kmh, cfg->travel.slow_walk_kmh,
+                                       cfg->travel.cycle_kmh};
+    const double scale = tm == 2 ? cfg->travel.slow_walk_kmh / cfg->travel.walk_kmh : 1.0;
     gm__profile_default(base[tm], p);
-    double flat = tm == 1 ? cfg->travel.walk_kmh : tm == 2 ? cfg->travel.slow_walk_kmh
-                                             : tm == 3 ? cfg->travel.cycle_kmh : NAN;
-    int over = tm == 0 ? 0 : tm == 3 ? 2 : 1;
     for (int c = 0; c < GM__RC_COUNT && c < GM__NCLASSES; c++) {
-        if (!isnan(flat) && p->speed_kmh[c] > 0)
-            p->speed_kmh[c] = (float)flat;
-        double o = cfg->travel.speed_kmh[over][c];
+        if (!isnan(flat[tm]) && p->speed_kmh[c] > 0)
+            p->speed_kmh[c] = (float)flat[tm];
+        double o = cfg->travel.speed_kmh[speed_row[tm]][c];
         if (!isnan(o))
-            p->speed_kmh[c] = (float)(tm == 2 && o > 0 ? o * cfg->travel.slow_walk_kmh / cfg->travel.walk_kmh : o);
+            p->speed_kmh[c] = (float)(o * scale);
     }
 }
 
