@@ -158,6 +158,55 @@ Test(snap, leaving_and_arriving_seeds_cost_the_partial_link_and_the_walk, .init 
     net_free(n);
 }
 
+/* A point that joins at the end of a one-way link stands at that node: it can
+ * be reached from the node, and leave by it, whatever the link's direction
+ * (found by the peer benchmark: a point at B of a one-way A -> B could only be
+ * reached by driving all of A -> B). Triangle as below. */
+Test(snap, a_point_at_the_end_of_a_one_way_link_is_at_that_node, .init = setup, .fini = teardown)
+{
+    net *n = net_new(4, 4, 16);
+    uint32_t a = net_node(n, 0, 0), b = net_node(n, 100, 0), c = net_node(n, 50, 100);
+    net_link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(n, b, c, RES, ALL);
+    net_link(n, c, a, RES, ALL);
+    gm__graph *g = build(n, GM__MODE_CAR, true);
+    gm__graph *rev = NULL;
+    cr_assert_eq(gm__graph_reverse(ctx, g, &rev), GM_OK);
+    gm__snap_index *ix = index_of(n, g);
+    gm__join j;
+    gm__snap_point(ix, 110, -10, 2000.0f, &j); /* beyond B: joins link 0 at its end, B */
+    cr_assert(j.ok);
+    cr_assert_eq(j.link, 0);
+    assert_near(j.along_m, 100, 1e-4);
+    gm__seed s[2];
+    /* Arriving: from A along the whole link (10 s), or straight from B (0 s);
+     * the walk is sqrt(200) m at 1 m/s either way. */
+    size_t k = gm__join_seeds(&j, &n->roads, rev, 3.6f, true, s);
+    cr_assert_eq(k, 2);
+    bool at_b = false;
+    for (size_t i = 0; i < k; i++) {
+        if (s[i].node == (uint32_t)g->node_of[b]) {
+            at_b = true;
+            assert_near(s[i].time_s, sqrt(200.0), 1e-4);
+        }
+    }
+    cr_assert(at_b, "no seed at B for a point standing at B");
+    /* Leaving from a point at A: by B (10 s) or straight from A. */
+    gm__snap_point(ix, -10, -10, 2000.0f, &j);
+    cr_assert(j.ok);
+    if (j.link == 0) {
+        k = gm__join_seeds(&j, &n->roads, g, 3.6f, false, s);
+        bool at_a = false;
+        for (size_t i = 0; i < k; i++)
+            at_a |= s[i].node == (uint32_t)g->node_of[a];
+        cr_assert(at_a, "no seed at A for a point standing at A");
+    }
+    gm__snap_index_free(ix);
+    gm__graph_free(rev);
+    gm__graph_free(g);
+    net_free(n);
+}
+
 /* Triangle A (0,0) -> B (100,0) one-way for cars (walkers both ways), B-C and
  * C-A two-way, C at (50,100). */
 Test(snap, a_one_way_link_gives_only_the_allowed_seed, .init = setup, .fini = teardown)

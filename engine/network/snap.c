@@ -524,6 +524,16 @@ size_t gm__join_seeds(const gm__join *j, const gm__roads *roads, const gm__graph
         uint32_t node = (uint32_t)g->node_of[arriving ? l->to : l->from];
         seeds[n++] = (gm__seed){node, (float)(walk_s + part * arc_spm(g, bwd)), (float)(walk_m + part)};
     }
+    /* A point joined at a link's end stands at that node: it is reached from,
+     * and leaves by, the node itself whatever the link's one-way rule (else a
+     * point at the end of a one-way street could only be reached by driving
+     * the whole street).  With both directions open the node is seeded above. */
+    if (n == 1) {
+        int32_t end = along <= GM__MIN_LINK_M ? g->node_of[l->from]
+                      : rest <= GM__MIN_LINK_M ? g->node_of[l->to] : -1;
+        if (end >= 0 && seeds[0].node != (uint32_t)end)
+            seeds[n++] = (gm__seed){(uint32_t)end, (float)walk_s, (float)walk_m};
+    }
     return n;
 }
 
