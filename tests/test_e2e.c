@@ -48,21 +48,33 @@ static double jnum(const cJSON *o, const char *path)
     return cur->valuedouble;
 }
 
+/* Open a CSV with gapmap's reader; close_csv frees both. */
+static gm__table *open_csv(const char *path, gm_ctx **ctx)
+{
+    gm_ctx_new(ctx);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(*ctx, path, &o, &t), GM_OK, "%s: %s", path, gm_ctx_errmsg(*ctx));
+    return t;
+}
+
+static void close_csv(gm__table *t, gm_ctx *ctx)
+{
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+}
+
 /* Count data rows of a CSV with gapmap's reader (header excluded). */
 static long csv_rows(const char *path)
 {
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    gm__table *t = open_csv(path, &ctx);
     long n = 0;
     bool eof = false;
     while (gm__table_next(t, &eof) == GM_OK && !eof)
         n++;
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
     return n;
 }
 
@@ -150,11 +162,7 @@ Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
 Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
 {
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, gmt_src("geodata/customers.csv"), &o, &t), GM_OK);
+    gm__table *t = open_csv(gmt_src("geodata/customers.csv"), &ctx);
     int col = gm__table_find(t, "name");
     cr_assert_geq(col, 0, "the sample customers file should carry a name column to test this");
     static const char *files[] = {"customers.geojson", "customers.dbf", "providers.geojson",
@@ -175,8 +183,7 @@ Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
     cr_assert_gt(names, 100);
     for (int i = 0; i < 6; i++)
         free(texts[i]);
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
 }
 
 Test(e2e, a_customer_point_is_its_postcode_centroid, .init = setup, .timeout = 300)
@@ -251,11 +258,7 @@ Test(e2e, cli_usage_and_bad_input_exit_codes, .timeout = 60)
 static bool rejects_has(const char *file, long line, const char *field, const char *severity)
 {
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, out("rejects.csv"), &o, &t), GM_OK);
+    gm__table *t = open_csv(out("rejects.csv"), &ctx);
     int cf = gm__table_find(t, "file"), cl = gm__table_find(t, "line"), cd = gm__table_find(t, "field"),
         cs = gm__table_find(t, "severity");
     bool eof, found = false;
@@ -263,8 +266,7 @@ static bool rejects_has(const char *file, long line, const char *field, const ch
         found = !strcmp(gm__table_get(t, (size_t)cf), file) && atol(gm__table_get(t, (size_t)cl)) == line &&
                 !strcmp(gm__table_get(t, (size_t)cd), field) && !strcmp(gm__table_get(t, (size_t)cs), severity);
     }
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
     return found;
 }
 
@@ -390,11 +392,7 @@ Test(e2e, travel_matrix_respects_independent_bounds_and_the_bridge, .init = setu
     OGRGeometryH water = OGR_F_GetGeometryRef(wf);
 
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, out("matrix.csv"), &o, &t), GM_OK);
+    gm__table *t = open_csv(out("matrix.csv"), &ctx);
     int ci = gm__table_find(t, "customer_id"), si = gm__table_find(t, "site_id"), mi = gm__table_find(t, "mode"),
         ti = gm__table_find(t, "time_s"), di = gm__table_find(t, "dist_m");
     long rows = 0, reached = 0, crossing = 0;
@@ -437,8 +435,7 @@ Test(e2e, travel_matrix_respects_independent_bounds_and_the_bridge, .init = setu
     cr_assert_gt(reached, rows / 3);
     cr_assert_gt(crossing, 1000, "the sample county should have many journeys over the estuary");
     cr_log_info("matrix: %ld rows, %ld reached, %ld across the estuary", rows, reached, crossing);
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
     OGR_F_Destroy(bf);
     OGR_F_Destroy(wf);
     GDALClose(rds);
@@ -489,11 +486,7 @@ Test(e2e, nearest_sites_are_the_fastest_in_the_matrix, .init = setup, .timeout =
     /* Recompute each customer's fastest car site from matrix.csv and compare
      * with rank 1 of nearest.csv. */
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, out("matrix.csv"), &o, &t), GM_OK);
+    gm__table *t = open_csv(out("matrix.csv"), &ctx);
     char *nearest = gmt_slurp(out("nearest.csv"), NULL);
     char cur[32] = "", best_site[32] = "";
     double best = INFINITY;
@@ -528,19 +521,14 @@ Test(e2e, nearest_sites_are_the_fastest_in_the_matrix, .init = setup, .timeout =
     }
     cr_assert_gt(checked, 700);
     free(nearest);
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
 }
 
 /* car time of every pair in a matrix.csv, in file order (NAN when blank) */
 static double *car_times(const char *path, size_t *n)
 {
     gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s", path);
+    gm__table *t = open_csv(path, &ctx);
     size_t cap = 1 << 16;
     double *v = malloc(cap * sizeof *v);
     *n = 0;
@@ -553,8 +541,7 @@ static double *car_times(const char *path, size_t *n)
         const char *ts = gm__table_get(t, 3);
         v[(*n)++] = ts[0] ? atof(ts) : NAN;
     }
-    gm__table_close(t);
-    gm_ctx_free(ctx);
+    close_csv(t, ctx);
     return v;
 }
 

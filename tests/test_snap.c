@@ -158,21 +158,51 @@ Test(snap, leaving_and_arriving_seeds_cost_the_partial_link_and_the_walk, .init 
     net_free(n);
 }
 
+/* Triangle A (0,0) -> B (100,0) one-way for cars (walkers both ways), B-C and
+ * C-A two-way, C at (50,100): the car graph, its reverse and the snap index. */
+typedef struct triangle {
+    net *n;
+    uint32_t a, b;
+    gm__graph *g, *rev;
+    gm__snap_index *ix;
+} triangle;
+
+static triangle triangle_new(void)
+{
+    triangle t;
+    t.n = net_new(4, 4, 16);
+    t.a = net_node(t.n, 0, 0);
+    t.b = net_node(t.n, 100, 0);
+    uint32_t c = net_node(t.n, 50, 100);
+    net_link(t.n, t.a, t.b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
+    net_link(t.n, t.b, c, RES, ALL);
+    net_link(t.n, c, t.a, RES, ALL);
+    t.g = build(t.n, GM__MODE_CAR, true);
+    t.rev = NULL;
+    cr_assert_eq(gm__graph_reverse(ctx, t.g, &t.rev), GM_OK);
+    t.ix = index_of(t.n, t.g);
+    return t;
+}
+
+static void triangle_free(triangle *t)
+{
+    gm__snap_index_free(t->ix);
+    gm__graph_free(t->rev);
+    gm__graph_free(t->g);
+    net_free(t->n);
+}
+
 /* A point that joins at the end of a one-way link stands at that node: it can
  * be reached from the node, and leave by it, whatever the link's direction
  * (found by the peer benchmark: a point at B of a one-way A -> B could only be
- * reached by driving all of A -> B). Triangle as below. */
+ * reached by driving all of A -> B). */
 Test(snap, a_point_at_the_end_of_a_one_way_link_is_at_that_node, .init = setup, .fini = teardown)
 {
-    net *n = net_new(4, 4, 16);
-    uint32_t a = net_node(n, 0, 0), b = net_node(n, 100, 0), c = net_node(n, 50, 100);
-    net_link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    net_link(n, b, c, RES, ALL);
-    net_link(n, c, a, RES, ALL);
-    gm__graph *g = build(n, GM__MODE_CAR, true);
-    gm__graph *rev = NULL;
-    cr_assert_eq(gm__graph_reverse(ctx, g, &rev), GM_OK);
-    gm__snap_index *ix = index_of(n, g);
+    triangle tr = triangle_new();
+    net *n = tr.n;
+    uint32_t a = tr.a, b = tr.b;
+    gm__graph *g = tr.g, *rev = tr.rev;
+    gm__snap_index *ix = tr.ix;
     gm__join j;
     gm__snap_point(ix, 110, -10, 2000.0f, &j); /* beyond B: joins link 0 at its end, B */
     cr_assert(j.ok);
@@ -201,25 +231,16 @@ Test(snap, a_point_at_the_end_of_a_one_way_link_is_at_that_node, .init = setup, 
             at_a |= s[i].node == (uint32_t)g->node_of[a];
         cr_assert(at_a, "no seed at A for a point standing at A");
     }
-    gm__snap_index_free(ix);
-    gm__graph_free(rev);
-    gm__graph_free(g);
-    net_free(n);
+    triangle_free(&tr);
 }
 
-/* Triangle A (0,0) -> B (100,0) one-way for cars (walkers both ways), B-C and
- * C-A two-way, C at (50,100). */
 Test(snap, a_one_way_link_gives_only_the_allowed_seed, .init = setup, .fini = teardown)
 {
-    net *n = net_new(4, 4, 16);
-    uint32_t a = net_node(n, 0, 0), b = net_node(n, 100, 0), c = net_node(n, 50, 100);
-    net_link(n, a, b, RES, GM__RF_CAR_FWD | GM__RF_WALK);
-    net_link(n, b, c, RES, ALL);
-    net_link(n, c, a, RES, ALL);
-    gm__graph *g = build(n, GM__MODE_CAR, true);
-    gm__graph *rev = NULL;
-    cr_assert_eq(gm__graph_reverse(ctx, g, &rev), GM_OK);
-    gm__snap_index *ix = index_of(n, g);
+    triangle tr = triangle_new();
+    net *n = tr.n;
+    uint32_t a = tr.a, b = tr.b;
+    gm__graph *g = tr.g, *rev = tr.rev;
+    gm__snap_index *ix = tr.ix;
     gm__join j;
     gm__snap_point(ix, 40, -10, 2000.0f, &j); /* link 0, along 40, join 10 */
     cr_assert(j.ok);
@@ -254,10 +275,7 @@ Test(snap, a_one_way_link_gives_only_the_allowed_seed, .init = setup, .fini = te
     gm__snap_index_free(wix);
     gm__graph_free(w);
 
-    gm__snap_index_free(ix);
-    gm__graph_free(rev);
-    gm__graph_free(g);
-    net_free(n);
+    triangle_free(&tr);
 }
 
 Test(snap, a_point_beyond_the_limit_is_not_joined, .init = setup, .fini = teardown)
