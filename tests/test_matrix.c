@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "network/matrix.h"
+#include "network/nearest.h"
 #include "roadnet.h"
 #include "testutil.h"
 
@@ -380,6 +381,93 @@ Test(matrix, agrees_with_searches_from_each_customer_and_the_straight_line_bound
         cr_assert(memcmp(m->dist_m, m2->dist_m, NC * NS * sizeof(float)) == 0, "%d threads", threads);
         gm__matrix_free(m2);
     }
+    gm__matrix_free(m);
+    free(cxy);
+    free(sxy);
+    free(cj);
+    free(sj);
+    world_free(&w);
+    net_free(n);
+}
+
+/* The nearest-k reducer against the dense matrix it must agree with: each
+ * point's k fastest allowed sites in (time, distance, site) order, the counts
+ * within each threshold, for 1 and 3 threads. */
+Test(matrix, nearest_sites_and_counts_agree_with_the_dense_matrix, .init = setup, .fini = teardown)
+{
+    rng_state = 11;
+    net *n = random_net(20);
+    world w = world_new(&n->roads, GM__MODE_CAR, false);
+    const size_t NC = 120, NS = 15, K = 4;
+    double *cxy = random_points(NC, 399800, 249800, 404000, 254000);
+    double *sxy = random_points(NS, 399800, 249800, 404000, 254000);
+    gm__join *cj = join_all(&w, cxy, NC, 2000), *sj = join_all(&w, sxy, NS, 2000);
+    const float cutoff = 420.0f, thr[] = {60.0f, 180.0f, 420.0f};
+    gm__matrix *m = compute(&w, cj, NC, sj, NS, cutoff, 4.8f, 2);
+    bool ok[15];
+    for (size_t s = 0; s < NS; s++)
+        ok[s] = s % 3 != 1;
+    uint64_t finite = 0, allowed = 0;
+    for (size_t i = 0; i < NC * NS; i++) {
+        finite += isfinite(m->time_s[i]);
+        allowed += isfinite(m->time_s[i]) && ok[i % NS];
+    }
+    cr_assert_eq(m->reached, finite);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        gm__reach_opts o = {cutoff, 4.8f, threads};
+        gm__nearest *nr = NULL;
+        cr_assert_eq(gm__nearest_compute(ctx, w.roads, w.g, w.rev, cj, NC, sj, NS, ok, &o, K, thr, 3,
+                                         "Nearest", &nr), GM_OK, "%s", gm_ctx_errmsg(ctx));
+        cr_assert_eq(nr->pairs, allowed);
+        size_t full = 0;
+        for (size_t c = 0; c < NC; c++) {
+            /* The dense row's allowed finite cells, selection-sorted. */
+            bool used[15] = {false};
+            for (size_t r = 0; r < K; r++) {
+                size_t b = NS;
+                for (size_t s = 0; s < NS; s++) {
+                    if (!ok[s] || used[s] || !isfinite(T(m, c, s)))
+                        continue;
+                    if (b == NS || T(m, c, s) < T(m, c, b) ||
+                        (T(m, c, s) == T(m, c, b) && D(m, c, s) < D(m, c, b)))
+                        b = s;
+                }
+                const gm__near *e = &nr->best[c * K + r];
+                if (b == NS) {
+                    cr_assert_eq(e->site, GM__NEAR_NONE, "point %zu rank %zu", c, r);
+                    cr_assert(isinf(e->time_s));
+                    continue;
+                }
+                used[b] = true;
+                full += r == K - 1;
+                cr_assert_eq(e->site, b, "point %zu rank %zu: site %u, expected %zu", c, r, e->site, b);
+                cr_assert_eq(e->time_s, T(m, c, b));
+                cr_assert_eq(e->dist_m, D(m, c, b));
+            }
+            for (size_t t = 0; t < 3; t++) {
+                uint32_t cnt = 0;
+                for (size_t s = 0; s < NS; s++)
+                    cnt += ok[s] && T(m, c, s) <= thr[t];
+                cr_assert_eq(nr->within[c * 3 + t], cnt, "point %zu threshold %zu", c, t);
+            }
+        }
+        cr_assert_gt(full, NC / 4, "the lists should often be full (%zu)", full);
+        gm__nearest_free(nr);
+    }
+    /* Every allocation failing comes back as a clean GM_E_NOMEM. */
+    gm__reach_opts o = {cutoff, 4.8f, 2};
+    gm_status st = GM_E_NOMEM;
+    for (long k = 0; st != GM_OK; k++) {
+        gm__nearest *nr = NULL;
+        gm__alloc_fail_after(k);
+        st = gm__nearest_compute(ctx, w.roads, w.g, w.rev, cj, NC, sj, NS, NULL, &o, K, thr, 3, "Nearest", &nr);
+        gm__alloc_fail_after(-1);
+        cr_assert(st == GM_OK || (st == GM_E_NOMEM && !nr), "allocation %ld: %s", k, gm_status_name(st));
+        gm__nearest_free(nr);
+    }
+    gm__nearest *nr = NULL;
+    cr_assert_eq(gm__nearest_compute(ctx, w.roads, w.g, w.rev, cj, NC, sj, NS, NULL, &o, 0, thr, 3, "x", &nr),
+                 GM_E_ARG);
     gm__matrix_free(m);
     free(cxy);
     free(sxy);
