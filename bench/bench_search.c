@@ -35,6 +35,7 @@
  * Exit status 0 when every check passes (graph built, searches reach nodes).
  */
 #include "network/graph.h"
+#include "synth.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,123 +43,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-#define SPACING_M 240.0
-
-/* splitmix64 (Vigna, public domain): a deterministic hash. */
-static uint64_t mix(uint64_t x)
-{
-    x += UINT64_C(0x9e3779b97f4a7c15);
-    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of this thread: a search is single-threaded, and CPU time leaves
- * out the time other processes on a shared machine take from it. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double peak_rss_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0; /* Linux reports kilobytes */
-}
-
-static uint8_t line_class(uint32_t line, uint64_t h)
-{
-    if (line % 200 == 100)
-        return GM__RC_MOTORWAY;
-    if (line % 40 == 20)
-        return GM__RC_PRIMARY;
-    if (line % 10 == 5)
-        return GM__RC_SECONDARY;
-    unsigned k = (unsigned)(h % 10);
-    return k < 2 ? GM__RC_TERTIARY : k < 5 ? GM__RC_UNCLASSIFIED : GM__RC_RESIDENTIAL;
-}
-
-static void make_link(gm__road_link *l, uint32_t a, uint32_t b, uint32_t line, uint64_t key)
-{
-    uint64_t h = mix(key);
-    uint8_t rc = line_class(line, h >> 8);
-    uint16_t flags = GM__RF_CAR_FWD | GM__RF_CAR_BWD;
-    if (rc != GM__RC_MOTORWAY)
-        flags |= GM__RF_WALK | GM__RF_CYCLE_FWD | GM__RF_CYCLE_BWD;
-    bool local = rc >= GM__RC_TERTIARY;
-    if (local && (h >> 20) % 100 < 8) /* one-way, either direction */
-        flags &= (uint16_t)~(((h >> 28) & 1) ? GM__RF_CAR_FWD : GM__RF_CAR_BWD);
-    *l = (gm__road_link){
-        .from = a,
-        .to = b,
-        .length_m = (float)(SPACING_M * (1.0 + (double)((h >> 32) % 25) / 100.0)),
-        .rclass = rc,
-        .flags = flags,
-        .maxspeed_kmh = (uint16_t)(rc == GM__RC_RESIDENTIAL && (h >> 40) % 10 == 0 ? 32 : 0),
-        .geom_n = 2,
-        .source_id = key,
-    };
-}
-
-static gm__roads *make_roads(uint32_t side, bool shuffle)
-{
-    size_t nn = (size_t)side * side;
-    uint32_t *id = malloc(nn * sizeof *id);
-    gm__roads *r = calloc(1, sizeof *r);
-    r->nnodes = nn;
-    r->nlinks = 2 * (size_t)side * (side - 1);
-    r->links = malloc(r->nlinks * sizeof *r->links);
-    r->node_x = malloc(nn * sizeof *r->node_x);
-    r->node_y = malloc(nn * sizeof *r->node_y);
-    if (!id || !r->links || !r->node_x || !r->node_y) {
-        fprintf(stderr, "bench_search: out of memory making %zu nodes\n", nn);
-        exit(1);
-    }
-    for (size_t i = 0; i < nn; i++)
-        id[i] = (uint32_t)i;
-    if (shuffle) /* Fisher-Yates with a fixed hash: reproducible */
-        for (size_t i = nn - 1; i > 0; i--) {
-            size_t j = mix(i ^ 0x5eed) % (i + 1);
-            uint32_t t = id[i];
-            id[i] = id[j];
-            id[j] = t;
-        }
-    size_t k = 0;
-    for (uint32_t y = 0; y < side; y++)
-        for (uint32_t x = 0; x < side; x++) {
-            uint32_t v = id[(size_t)y * side + x];
-            r->node_x[v] = x * SPACING_M;
-            r->node_y[v] = y * SPACING_M;
-            if (x + 1 < side)
-                make_link(&r->links[k++], v, id[(size_t)y * side + x + 1], y, 2 * ((uint64_t)y * side + x));
-            if (y + 1 < side)
-                make_link(&r->links[k++], v, id[(size_t)(y + 1) * side + x], x,
-                          2 * ((uint64_t)y * side + x) + 1);
-        }
-    /* Links in id order of their from node, as a reader would emit them. */
-    strcpy(r->source, "synthetic_grid");
-    free(id);
-    return r;
-}
-
-static void free_roads(gm__roads *r)
-{
-    free(r->links);
-    free(r->node_x);
-    free(r->node_y);
-    free(r);
-}
 
 typedef struct totals {
     double secs;
@@ -189,10 +73,10 @@ static totals one_round(gm__search *s, const gm__graph *g, int n, float cutoff, 
 {
     totals tot = {0, 0, n};
     for (int i = 0; i < n; i++) {
-        gm__seed seed = {(uint32_t)(mix((uint64_t)i ^ salt) % g->nnodes), 0.0f, 0.0f};
-        double t0 = cpu_s();
+        gm__seed seed = {(uint32_t)(synth_mix((uint64_t)i ^ salt) % g->nnodes), 0.0f, 0.0f};
+        double t0 = synth_cpu_s();
         gm__search_run(s, &seed, 1, cutoff, t, d);
-        double dt = cpu_s() - t0;
+        double dt = synth_cpu_s() - t0;
         size_t ns;
         gm__search_settled(s, &ns);
         tot.secs += dt;
@@ -236,13 +120,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    double t0 = now_s();
-    gm__roads *roads = make_roads(side, shuffle);
+    double t0 = synth_now_s();
+    gm__roads *roads = synth_roads(side, shuffle);
     printf("synthetic grid %ux%u (%.0f km square, %s ids%s): %zu nodes, %zu links, made in %.2f s, "
            "peak RSS %.0f MB\n",
-           side, side, side * SPACING_M / 1000.0, shuffle ? "shuffled" : "row-major",
+           side, side, side * SYNTH_SPACING_M / 1000.0, shuffle ? "shuffled" : "row-major",
            coords ? "" : ", no coordinates", roads->nnodes,
-           roads->nlinks, now_s() - t0, peak_rss_mb());
+           roads->nlinks, synth_now_s() - t0, synth_peak_rss_mb());
 
     gm_ctx *ctx = NULL;
     if (gm_ctx_new(&ctx) != GM_OK)
@@ -253,20 +137,20 @@ int main(int argc, char **argv)
     gm__roads view = *roads;
     if (!coords)
         view.node_x = view.node_y = NULL;
-    t0 = now_s();
+    t0 = synth_now_s();
     if (gm__graph_build(ctx, &view, &p, &g) != GM_OK) {
         fprintf(stderr, "bench_search: %s\n", gm_ctx_errmsg(ctx));
         return 1;
     }
-    double tb = now_s() - t0;
+    double tb = synth_now_s() - t0;
     printf("gm__graph_build (car): %.2f s; %u nodes, %u arcs kept of %u / %u usable; %u components; "
            "peak RSS %.0f MB\n",
            tb, g->nnodes, g->narcs, g->stats.nodes_usable, g->stats.arcs_usable, g->stats.components,
-           peak_rss_mb());
-    t0 = now_s();
+           synth_peak_rss_mb());
+    t0 = synth_now_s();
     if (gm__graph_reverse(ctx, g, &rg) != GM_OK)
         return 1;
-    printf("gm__graph_reverse: %.2f s\n", now_s() - t0);
+    printf("gm__graph_reverse: %.2f s\n", synth_now_s() - t0);
     gm__graph_free(rg);
 
     gm__search *s = NULL;
@@ -294,7 +178,7 @@ int main(int argc, char **argv)
     printf("national target, 6,000 sites x 60-min cutoff: %.0f s on one core, %.0f s on two "
            "(%.0f s / %.0f s with sparse output); budget 600 s on two cores\n",
            6000 * per, 6000 * per / 2, 6000 * per_sparse, 6000 * per_sparse / 2);
-    printf("peak RSS %.0f MB (roads %zu B/link + graph + one search state)\n", peak_rss_mb(),
+    printf("peak RSS %.0f MB (roads %zu B/link + graph + one search state)\n", synth_peak_rss_mb(),
            sizeof(gm__road_link));
 
     free(tt);
@@ -302,6 +186,6 @@ int main(int argc, char **argv)
     gm__search_free(s);
     gm__graph_free(g);
     gm_ctx_free(ctx);
-    free_roads(roads);
+    synth_roads_free(roads);
     return ok ? 0 : 1;
 }
