@@ -352,6 +352,18 @@ void gm_pcdir_free(gm_pcdir *d)
     gm__free(d);
 }
 
+size_t gm__pcdir_count(const gm_pcdir *d)
+{
+    return d->n;
+}
+
+void gm__pcdir_point(const gm_pcdir *d, size_t i, double *x, double *y, bool *live)
+{
+    *x = d->ent[i].x;
+    *y = d->ent[i].y;
+    *live = d->ent[i].term == 0;
+}
+
 const gm_pcdir_stats *gm_pcdir_get_stats(const gm_pcdir *d)
 {
     return &d->stats;

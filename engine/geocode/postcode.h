@@ -20,4 +20,10 @@ gm_postcode_check gm__postcode_clean(const char *in, char out[GM_POSTCODE_COMPAC
 /* Whether a cleaned compact string of length len (5..7) has a UK shape. */
 bool gm__postcode_shape_ok(const char *compact, size_t len);
 
+/* The directory's postcodes in load order, for analyses that use every
+ * postcode as a demand point: count, then postcode i's point (working CRS)
+ * and whether it is live (not terminated).  i < gm__pcdir_count(d). */
+size_t gm__pcdir_count(const gm_pcdir *d);
+void gm__pcdir_point(const gm_pcdir *d, size_t i, double *x, double *y, bool *live);
+
 #endif

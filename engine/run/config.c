@@ -125,6 +125,111 @@ static bool parse_modes(const char *v, unsigned *out)
     return m != 0;
 }
 
+static int parse_mode_name(const char *v)
+{
+    static const char *const names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+    for (int i = 0; i < GM__TM_COUNT; i++)
+        if (!strcasecmp(v, names[i]))
+            return i;
+    return -1;
+}
+
+/* "15, 30, 45": increasing minutes, 1..GM__COVERAGE_MAX_THR of them. */
+static bool parse_minutes(const char *v, double *out, int *n)
+{
+    char buf[256];
+    int k = 0;
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        double d;
+        if (k == GM__COVERAGE_MAX_THR || !parse_number(tok, 1, 1440, &d) || (k && d <= out[k - 1]))
+            return false;
+        out[k++] = d;
+    }
+    *n = k;
+    return k > 0;
+}
+
+static int coverage_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    static const char *const mkeys[GM__TM_COUNT] = {"car_minutes", "walk_minutes", "walk_slow_minutes",
+                                                    "cycle_minutes"};
+    cfg->coverage.enabled = true;
+    for (int m = 0; m < GM__TM_COUNT; m++) {
+        if (!strcmp(key, mkeys[m])) {
+            if (!parse_minutes(v, cfg->coverage.minutes[m], &cfg->coverage.nminutes[m]))
+                return fail(ps, GM_E_CONFIG,
+                            "[coverage] %s = %s: list up to %d increasing thresholds in minutes, "
+                            "e.g. 15, 30, 45",
+                            key, v, GM__COVERAGE_MAX_THR);
+            return 1;
+        }
+    }
+    if (!strcmp(key, "enabled")) {
+        if (!parse_bool(v, &cfg->coverage.enabled))
+            return fail(ps, GM_E_CONFIG, "[coverage] enabled = %s: give yes or no", v);
+    } else if (!strcmp(key, "cell_m")) {
+        if (!parse_number(v, 10, 5000, &cfg->coverage.cell_m))
+            return fail(ps, GM_E_CONFIG, "[coverage] cell_m = %s: give metres from 10 to 5000", v);
+    } else if (!strcmp(key, "gap_mode")) {
+        if ((cfg->coverage.gap_mode = parse_mode_name(v)) < 0)
+            return fail(ps, GM_E_CONFIG, "[coverage] gap_mode = %s: give car, walk, walk_slow or cycle", v);
+    } else if (!strcmp(key, "gap_minutes")) {
+        if (!parse_number(v, 1, 1440, &cfg->coverage.gap_minutes))
+            return fail(ps, GM_E_CONFIG, "[coverage] gap_minutes = %s: give minutes from 1 to 1440", v);
+    } else if (!strcmp(key, "access_ratio")) {
+        if (!parse_number(v, 0, 1, &cfg->coverage.access_ratio))
+            return fail(ps, GM_E_CONFIG,
+                        "[coverage] access_ratio = %s: give a share of the county median from 0 to 1, "
+                        "e.g. 0.5",
+                        v);
+    } else if (!strcmp(key, "suppression")) {
+        if (!strcasecmp(v, "nhs") || !strcasecmp(v, "threshold"))
+            cfg->coverage.nhs_rounding = !strcasecmp(v, "nhs");
+        else
+            return fail(ps, GM_E_CONFIG, "[coverage] suppression = %s: give threshold or nhs", v);
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [coverage] (known: enabled, car_minutes, walk_minutes, walk_slow_minutes, "
+                    "cycle_minutes, cell_m, gap_mode, gap_minutes, access_ratio, suppression)",
+                    key);
+    }
+    return 1;
+}
+
+static int area_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    bool ok = true;
+    if (!strcmp(key, "boundary") || !strcmp(key, "zones")) {
+        char **file = key[0] == 'b' ? &cfg->area.boundary : &cfg->area.zones;
+        char **raw = key[0] == 'b' ? &cfg->area.boundary_raw : &cfg->area.zones_raw;
+        gm__free(*file);
+        *file = resolve(cfg, v);
+        ok = *file && set_str(raw, v);
+    } else if (!strcmp(key, "boundary_layer")) {
+        ok = set_str(&cfg->area.boundary_layer, v);
+    } else if (!strcmp(key, "zones_layer")) {
+        ok = set_str(&cfg->area.zones_layer, v);
+    } else if (!strcmp(key, "zone_id")) {
+        ok = set_str(&cfg->area.zone_id, v);
+    } else if (!strcmp(key, "zone_name")) {
+        ok = set_str(&cfg->area.zone_name, v);
+    } else if (!strcmp(key, "hex_side_m")) {
+        if (!parse_number(v, 50, 50000, &cfg->area.hex_side_m))
+            return fail(ps, GM_E_CONFIG, "[area] hex_side_m = %s: give metres from 50 to 50000", v);
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [area] (known: boundary, boundary_layer, zones, zones_layer, "
+                    "zone_id, zone_name, hex_side_m)",
+                    key);
+    }
+    if (!ok)
+        return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
+    return 1;
+}
+
 static int travel_key(parse_state *ps, const char *key, const char *v)
 {
     gm_config *cfg = ps->cfg;
@@ -328,6 +433,10 @@ static int handler(void *user, const char *section, const char *key, const char 
         return postcode_key(ps, key, value);
     if (!strcmp(section, "travel"))
         return travel_key(ps, key, value);
+    if (!strcmp(section, "coverage"))
+        return coverage_key(ps, key, value);
+    if (!strcmp(section, "area"))
+        return area_key(ps, key, value);
     static const char *const speed_sections[3] = {"speeds.car", "speeds.walk", "speeds.cycle"};
     for (int m = 0; m < 3; m++) {
         if (!strcmp(section, speed_sections[m]))
@@ -356,7 +465,7 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     return fail(ps, GM_E_CONFIG,
                 "unknown section [%s] (known: run, postcodes, customers, customers.columns, "
-                "providers, providers.columns, roads, travel, speeds.car, speeds.walk, "
+                "providers, providers.columns, roads, travel, coverage, area, speeds.car, speeds.walk, "
                 "speeds.cycle)",
                 section);
 }
@@ -429,6 +538,14 @@ void gm_config_free(gm_config *cfg)
     source_free(&cfg->providers);
     gm__free(cfg->roads.file);
     gm__free(cfg->roads.file_raw);
+    gm__free(cfg->area.boundary);
+    gm__free(cfg->area.boundary_raw);
+    gm__free(cfg->area.boundary_layer);
+    gm__free(cfg->area.zones);
+    gm__free(cfg->area.zones_raw);
+    gm__free(cfg->area.zones_layer);
+    gm__free(cfg->area.zone_id);
+    gm__free(cfg->area.zone_name);
     gm__free(cfg);
 }
 
@@ -470,6 +587,22 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     cfg->travel.slow_walk_kmh = 3.0; /* a slower pace for people with reduced mobility */
     cfg->travel.cycle_kmh = 16.0;    /* DfT journey time statistics cycling speed */
     cfg->travel.nearest = 5;
+    /* Coverage defaults: the DfT journey time statistics' bands for car, a
+     * 20/40-minute walk (the council's independent-travel goal). */
+    static const double car_min[] = {15, 30, 45}, walk_min[] = {20, 40}, cyc_min[] = {15, 30};
+    memcpy(cfg->coverage.minutes[0], car_min, sizeof car_min);
+    cfg->coverage.nminutes[0] = 3;
+    memcpy(cfg->coverage.minutes[1], walk_min, sizeof walk_min);
+    cfg->coverage.nminutes[1] = 2;
+    memcpy(cfg->coverage.minutes[2], walk_min, sizeof walk_min);
+    cfg->coverage.nminutes[2] = 2;
+    memcpy(cfg->coverage.minutes[3], cyc_min, sizeof cyc_min);
+    cfg->coverage.nminutes[3] = 2;
+    cfg->coverage.cell_m = 100;
+    cfg->coverage.gap_mode = 0;
+    cfg->coverage.gap_minutes = 30;
+    cfg->coverage.access_ratio = 0.5;
+    cfg->area.hex_side_m = 1000;
     for (int m = 0; m < 3; m++) {
         for (int c = 0; c < GM__NCLASSES; c++)
             cfg->travel.speed_kmh[m][c] = NAN;
@@ -507,6 +640,25 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     if (missing) {
         st = gm__err(ctx, GM_E_CONFIG, "%s: %s is required", path, missing);
         goto cleanup;
+    }
+    if (cfg->coverage.enabled) {
+        static const char *const mn[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+        const char *why = !cfg->roads.file ? "needs a [roads] file (catchments are travel times)"
+                          : !(cfg->travel.modes & (1u << cfg->coverage.gap_mode))
+                              ? "gap_mode is not one of the [travel] modes"
+                          : cfg->coverage.gap_minutes > cfg->travel.cutoff_min
+                              ? "gap_minutes is beyond the [travel] cutoff_minutes"
+                              : NULL;
+        for (int m = 0; !why && m < GM__TM_COUNT; m++)
+            if ((cfg->travel.modes & (1u << m)) &&
+                cfg->coverage.minutes[m][cfg->coverage.nminutes[m] - 1] > cfg->travel.cutoff_min)
+                why = "a catchment threshold is beyond the [travel] cutoff_minutes";
+        if (why) {
+            st = gm__err(ctx, GM_E_CONFIG, "%s: [coverage] %s (gap_mode = %s, gap_minutes = %g, cutoff_minutes = %g)",
+                         path, why, mn[cfg->coverage.gap_mode], cfg->coverage.gap_minutes,
+                         cfg->travel.cutoff_min);
+            goto cleanup;
+        }
     }
     *out = cfg;
     cfg = NULL;

@@ -36,6 +36,8 @@ enum {
     GM__TM_COUNT = 4
 };
 
+#define GM__COVERAGE_MAX_THR 6
+
 /* Road classes as named in [speeds.*] sections, in gm__road_class order. */
 #define GM__NCLASSES 10
 extern const char *const gm__class_names[GM__NCLASSES];
@@ -77,6 +79,27 @@ struct gm_config {
         int threads;             /* 0 = all cores */
         double speed_kmh[3][GM__NCLASSES]; /* [speeds.car|walk|cycle] overrides, NAN = default */
     } travel;
+
+    /* The area analysed: what is "in area", and the zones figures are given for. */
+    struct {
+        char *boundary, *boundary_raw;     /* OGR polygons; NULL: the extent of the postcodes */
+        char *boundary_layer;
+        char *zones, *zones_raw;           /* OGR polygons; NULL: a hexagon grid */
+        char *zones_layer, *zone_id, *zone_name;
+        double hex_side_m;                 /* hexagon side when there is no zones file */
+    } area;
+
+    /* [coverage]: catchments, coverage figures, access index and gaps. */
+    struct {
+        bool enabled;                      /* false: the stage is skipped (no [coverage] section) */
+        double minutes[GM__TM_COUNT][GM__COVERAGE_MAX_THR]; /* catchment thresholds per mode */
+        int nminutes[GM__TM_COUNT];
+        double cell_m;                     /* catchment surface resolution */
+        int gap_mode;                      /* GM__TM_* index of the mode gaps are judged by */
+        double gap_minutes;                /* the threshold a gap is judged by */
+        double access_ratio;               /* underserved below this share of the county median index */
+        bool nhs_rounding;                 /* suppression: 1-7 withheld, others rounded to 5 */
+    } coverage;
 };
 
 /* Look up the file column mapped to a schema field, or NULL if not remapped. */

@@ -14,9 +14,11 @@
 #include "config.h"
 #include "layers.h"
 #include "travel.h"
+#include "../analysis/coverage.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -122,6 +124,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     gm__rejlist pcskips = {0};
     gm__rejlist travel_warn = {0};
     gm__travel *travel = NULL;
+    gm__coverage *cov = NULL;
     gm_status st;
     if ((stages & GM_STAGE_TRAVEL) && !(stages & GM_STAGE_LAYERS) && !cfg->roads.file)
         return gm__err(ctx, GM_E_CONFIG,
@@ -165,10 +168,15 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     if (travel_on && (st = gm__travel_run(ctx, cfg, in, &travel_warn, &travel)) != GM_OK)
         goto cleanup;
 
-    /* 4. Outputs. */
+    /* 4. Coverage, catchments and gaps. */
+    if (travel && (stages & GM_STAGE_COVERAGE) && cfg->coverage.enabled &&
+        (st = gm__coverage_run(ctx, cfg, in, dir, travel, &cov)) != GM_OK)
+        goto cleanup;
+
+    /* 5. Outputs. */
     if ((st = make_dir(ctx, cfg->output)) != GM_OK)
         goto cleanup;
-    char names[24][64];
+    char names[96][64];
     size_t nout = 0;
     if (stages & GM_STAGE_LAYERS) {
         gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
@@ -190,6 +198,32 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             sum.matrix_reached += travel->modes[tm].report.pairs_reached;
         }
     }
+    if (cov) {
+        gm__log(ctx, GM_LOG_INFO, "Writing coverage, catchments and gaps to %s", cfg->output);
+        if ((st = gm__coverage_write(ctx, cfg->output, cfg, in, travel, cov)) != GM_OK)
+            goto cleanup;
+        static const char *const cl[] = {"catchments", "partition", "coverage", "zones", "gaps"};
+        for (size_t k = 0; k < 5; k++) {
+            nout = layer_files(cl[k], cfg->formats, names, nout);
+            snprintf(names[nout++], 64, "%s.qml", cl[k]);
+            snprintf(names[nout++], 64, "%s.csv", cl[k]);
+        }
+        snprintf(names[nout++], 64, "summary.json");
+        sum.coverage = true;
+        sum.zones = cov->nzones;
+        for (size_t z = 0; z < cov->nzones; z++)
+            sum.underserved_zones += cov->zones[z].underserved;
+        sum.gap_areas = cov->ngaps;
+        sum.gap_minutes = cfg->coverage.gap_minutes;
+        sum.gap_mode = (unsigned)cfg->coverage.gap_mode;
+        /* The county share at the gap threshold when it is a catchment
+         * threshold of the gap mode; coverage.csv has every threshold. */
+        sum.pct_customers_within = NAN;
+        for (size_t i = 0; i < cov->ncov; i++)
+            if (cov->cov[i].service == 0 && cov->cov[i].tm == cfg->coverage.gap_mode &&
+                cov->cov[i].minutes == cfg->coverage.gap_minutes && cov->cov[i].customers)
+                sum.pct_customers_within = 100.0 * cov->cov[i].customers_in / cov->cov[i].customers;
+    }
     size_t nrej;
     const gm_reject *rej = gm_inputs_rejects(in, &nrej);
     const gm_reject *lists[] = {pcskips.items, rej, travel_warn.items};
@@ -197,7 +231,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     if ((st = write_rejects(ctx, cfg->output, lists, counts, 3, &sum)) != GM_OK)
         goto cleanup;
     snprintf(names[nout++], 64, "rejects.csv");
-    const char *outs[24];
+    const char *outs[96];
     for (size_t i = 0; i < nout; i++)
         outs[i] = names[i];
     const gm__mf_file inputs[] = {
@@ -206,14 +240,22 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         {"providers", cfg->providers.file_raw, cfg->providers.file},
         {"customers", cfg->customers.file_raw, cfg->customers.file},
         {"roads", cfg->roads.file_raw, cfg->roads.file},
+        {"boundary", cfg->area.boundary_raw, cfg->area.boundary},
+        {"zones", cfg->area.zones_raw, cfg->area.zones},
     };
+    size_t ninputs = cfg->roads.file ? 5 : 4;
+    gm__mf_file used[7];
+    memcpy(used, inputs, ninputs * sizeof *used);
+    for (size_t k = 5; cov && k < 7; k++)
+        if (inputs[k].path && (k == 5 || !cfg->area.boundary || strcmp(inputs[k].path, cfg->area.boundary)))
+            used[ninputs++] = inputs[k];
     gm__mode_report reports[GM__TM_COUNT];
     size_t nreports = 0;
     for (int tm = 0; travel && tm < GM__TM_COUNT; tm++) {
         if (travel->computed & (1u << tm))
             reports[nreports++] = travel->modes[tm].report;
     }
-    if ((st = gm__manifest_write(ctx, cfg->output, cfg, inputs, cfg->roads.file ? 5 : 4, &sum, outs,
+    if ((st = gm__manifest_write(ctx, cfg->output, cfg, used, ninputs, &sum, outs,
                                  nout, reports, nreports)) != GM_OK)
         goto cleanup;
     sum.files_written = nout + 1;
@@ -221,6 +263,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         *summary = sum;
 
 cleanup:
+    gm__coverage_free(ctx, cov);
     gm__travel_free(travel);
     gm__rejlist_free(&travel_warn);
     gm__rejlist_free(&pcskips);

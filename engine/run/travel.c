@@ -57,6 +57,14 @@ static gm_status join_all(gm_ctx *ctx, const gm__travel_mode *tmode, const gm_co
     return GM_OK;
 }
 
+void gm__travel_opts(const gm_config *cfg, int tm, gm__reach_opts *o)
+{
+    o->cutoff_s = (float)(cfg->travel.cutoff_min * 60.0);
+    /* Join legs are walked at the mode's walking pace: the slower one for walk_slow. */
+    o->walk_speed_kmh = (float)(tm == 2 ? cfg->travel.slow_walk_kmh : cfg->travel.walk_kmh);
+    o->threads = cfg->travel.threads;
+}
+
 static gm_status run_mode(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in, gm__rejlist *warn,
                           gm__travel *t, int tm)
 {
@@ -131,13 +139,8 @@ static gm_status run_mode(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in
             goto nomem;
     }
 
-    gm__matrix_opts mo = {
-        .cutoff_s = (float)(cfg->travel.cutoff_min * 60.0),
-        .walk_speed_kmh = (float)cfg->travel.walk_kmh,
-        .threads = cfg->travel.threads,
-    };
-    if (tm == 2)
-        mo.walk_speed_kmh = (float)cfg->travel.slow_walk_kmh;
+    gm__matrix_opts mo;
+    gm__travel_opts(cfg, tm, &mo);
     if ((st = gm__matrix_compute(ctx, t->roads, md->g, md->rev, md->cjoin, nc, md->sjoin, ns, &mo,
                                  &md->m)) != GM_OK)
         goto cleanup;

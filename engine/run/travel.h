@@ -46,6 +46,10 @@ gm_status gm__travel_write(gm_ctx *ctx, const char *dir, const gm_config *cfg, c
 
 void gm__travel_free(gm__travel *t);
 
+/* The search options of mode tm (GM__TM_* index) under cfg: the cut-off, the
+ * walking pace of join legs, the thread count. */
+void gm__travel_opts(const gm_config *cfg, int tm, gm__reach_opts *o);
+
 /* Mode names in GM__TM_* bit order. */
 extern const char *const gm__travel_mode_names[GM__TM_COUNT];
 

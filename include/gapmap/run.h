@@ -30,12 +30,20 @@ typedef struct gm_run_summary {
     unsigned modes;             /**< travel modes computed (bit 0 car, 1 walk, 2 walk_slow, 3 cycle) */
     uint64_t matrix_pairs;      /**< customer x site x mode pairs in matrix.csv */
     uint64_t matrix_reached;    /**< of those, journeys found within the cut-off */
+    bool coverage;              /**< the coverage stage ran */
+    size_t zones;               /**< zones the coverage figures are given for */
+    size_t underserved_zones;   /**< of those, underserved */
+    size_t gap_areas;           /**< underserved zones merged into ranked gap areas */
+    double gap_minutes;         /**< the threshold gaps are judged by ... */
+    unsigned gap_mode;          /**< ... in this mode (0 car, 1 walk, 2 walk_slow, 3 cycle) */
+    double pct_customers_within; /**< customers with a suitable site within it, % */
 } gm_run_summary;
 
 /** Stages of a run, for gm_run_stages(). */
 enum {
     GM_STAGE_LAYERS = 1u << 0, /**< customers and providers layers */
     GM_STAGE_TRAVEL = 1u << 1, /**< networks and the travel matrix (needs [roads]) */
+    GM_STAGE_COVERAGE = 1u << 2, /**< catchments, coverage, zones, gaps (needs [coverage] and travel) */
     GM_STAGE_ALL = 0xffu
 };
 
