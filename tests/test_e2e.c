@@ -81,15 +81,9 @@ static long csv_rows(const char *path)
 static void setup(void)
 {
     GDALAllRegister();
-    const char *d = gmt_tmpdir("e2e");
-    cr_assert_not_null(d);
-    snprintf(outdir, sizeof outdir, "%s/out", d);
-    int rc = run_gapmap("", outdir);
-    char log[4200];
-    snprintf(log, sizeof log, "%s.log", outdir);
-    char *text = gmt_slurp(log, NULL);
-    cr_assert_eq(rc, 0, "gapmap run failed (exit %d):\n%s", rc, text ? text : "");
-    free(text);
+    const char *o = gmt_sample_run(GM_TEST_GAPMAP_EXE);
+    cr_assert_not_null(o, "gapmap run on the sample failed (log above)");
+    snprintf(outdir, sizeof outdir, "%s", o);
 }
 
 static const char *out(const char *name)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,4 +76,73 @@ int gmt_system(const char *cmd)
     if (rc == -1 || !WIFEXITED(rc))
         return -1;
     return WEXITSTATUS(rc);
+}
+
+bool gmt_run_cached(const char *exe, const char *ini, const char *out, const char *const *inputs,
+                    size_t ninputs, char **log)
+{
+    char stamp[8192] = "", path[4200];
+    size_t len = 0;
+    struct stat st;
+    *log = NULL;
+    if (stat(exe, &st) == 0)
+        len += (size_t)snprintf(stamp + len, sizeof stamp - len, "%s %lld %lld\n", exe, (long long)st.st_size,
+                                (long long)st.st_mtime);
+    for (size_t i = 0; i < ninputs && len < sizeof stamp; i++)
+        if (stat(inputs[i], &st) == 0)
+            len += (size_t)snprintf(stamp + len, sizeof stamp - len, "%s %lld %lld\n", inputs[i],
+                                    (long long)st.st_size, (long long)st.st_mtime);
+    snprintf(path, sizeof path, "%s.lock", out);
+    int lock = open(path, O_CREAT | O_RDWR, 0644);
+    if (lock >= 0)
+        flock(lock, LOCK_EX);
+    snprintf(path, sizeof path, "%s.stamp", out);
+    char *old = gmt_slurp(path, NULL);
+    bool ok = old && !strcmp(old, stamp);
+    free(old);
+    if (!ok) {
+        remove(path);
+        char cmd[16384];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && '%s' run '%s' --quiet --output '%s' >'%s.log' 2>&1", out, exe,
+                 ini, out, out);
+        int rc = gmt_system(cmd);
+        if (rc == 0) {
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fputs(stamp, f);
+                fclose(f);
+            }
+            ok = true;
+        } else {
+            snprintf(path, sizeof path, "%s.log", out);
+            *log = gmt_slurp(path, NULL);
+        }
+    }
+    if (lock >= 0) {
+        flock(lock, LOCK_UN);
+        close(lock);
+    }
+    return ok;
+}
+
+const char *gmt_sample_run(const char *exe)
+{
+    static char out[4096];
+    static const char *const files[] = {"geodata/examplshire.ini", "geodata/customers.csv",
+                                        "geodata/providers.csv", "geodata/roads.gpkg",
+                                        "geodata/onspd_examplshire.csv", "geodata/boundaries.gpkg"};
+    char paths[6][4096];
+    const char *in[6];
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s", gmt_src(files[i]));
+        in[i] = paths[i];
+    }
+    snprintf(out, sizeof out, "%s/sample-run", GM_TEST_BINARY_DIR);
+    char *log = NULL;
+    if (!gmt_run_cached(exe, in[0], out, in, 6, &log)) {
+        fprintf(stderr, "gapmap run %s failed:\n%s\n", in[0], log ? log : "(no log)");
+        free(log);
+        return NULL;
+    }
+    return out;
 }

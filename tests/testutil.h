@@ -26,4 +26,18 @@ char *gmt_slurp(const char *path, size_t *len);
 /* Run a shell command, returning its exit status (or -1). */
 int gmt_system(const char *cmd);
 
+/* Run `gapmap run ini --quiet --output out` (log in out.log) unless out
+ * already holds a run of this very gapmap executable on these inputs (their
+ * sizes and modification times, kept in out.stamp), so that the many tests of
+ * one sample run share it.  Safe when several test programs ask at once (a
+ * lock file beside out).  Returns false, with the log in *log (caller frees),
+ * when gapmap fails. */
+bool gmt_run_cached(const char *exe, const char *ini, const char *out, const char *const *inputs,
+                    size_t ninputs, char **log);
+
+/* The sample county's run (geodata/examplshire.ini), shared by the
+ * end-to-end tests: its output folder under the build tree (static buffer);
+ * fails the calling test when gapmap does. */
+const char *gmt_sample_run(const char *exe);
+
 #endif
