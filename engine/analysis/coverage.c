@@ -10,6 +10,7 @@
  */
 #include "coverage.h"
 
+#include "access.h"
 #include "../geo/geoctx.h"
 #include "../geo/hexgrid.h"
 #include "../geocode/postcode.h"
@@ -560,130 +561,69 @@ static gm_status nearest(work *w, gm__coverage *c, int tm)
 
 /* ---- access index and capacity ----------------------------------------- */
 
-/* Gaussian distance decay of the enhanced 2SFCA (Dai 2010): 1 at the site,
- * 0 at and beyond the catchment size d0. */
-static double decay(double t, double d0)
-{
-    if (!(t < d0))
-        return 0;
-    double z = t / d0, e = exp(-0.5);
-    return (exp(-0.5 * z * z) - e) / (1 - e);
-}
-
+/* The E2SFCA index over the zone's postcodes, the customers as demand. */
 static gm_status access_index(work *w, gm__coverage *c, int tm, double d0)
 {
     const gm__matrix *cm = w->t->modes[tm].m, *pm = w->pm[tm];
-    double *R = gm__calloc(w->ns ? w->ns : 1, sizeof *R);
+    double *cap = gm__malloc((w->ns ? w->ns : 1) * sizeof *cap);
+    double *a = gm__malloc((w->np ? w->np : 1) * sizeof *a);
     double *sum = gm__calloc(c->nzones ? c->nzones : 1, sizeof *sum);
-    if (!R || !sum) {
-        gm__free(R);
-        gm__free(sum);
-        return nomem(w->ctx, "the access index");
-    }
-    /* Step 1: each site's places over the decayed demand within d0. */
-    for (size_t s = 0; s < w->ns; s++) {
-        double dem = 0;
-        for (size_t i = 0; i < w->nc; i++)
-            dem += decay(cm->time_s[i * w->ns + s], d0);
-        double cap = w->ss[s].places_per_day > 0 ? w->ss[s].places_per_day : 0;
-        R[s] = dem > 0 ? cap / dem : 0;
-    }
-    /* Step 2: at each postcode, the decayed sum of the ratios it reaches. */
-    for (size_t p = 0; p < w->np; p++) {
-        double a = 0;
-        for (size_t s = 0; s < w->ns; s++)
-            a += decay(pm->time_s[p * w->ns + s], d0) * R[s];
+    gm_status st = GM_OK;
+    if (!cap || !a || !sum)
+        st = nomem(w->ctx, "the access index");
+    for (size_t s = 0; st == GM_OK && s < w->ns; s++)
+        cap[s] = w->ss[s].places_per_day;
+    if (st == GM_OK)
+        st = gm__e2sfca(w->ctx, cm->time_s, NULL, w->nc, cap, w->ns, pm->time_s, w->np, d0, a);
+    for (size_t p = 0; st == GM_OK && p < w->np; p++)
         if (w->pzone[p] >= 0)
-            sum[w->pzone[p]] += 100.0 * a;
-    }
-    for (size_t z = 0; z < c->nzones; z++)
+            sum[w->pzone[p]] += 100.0 * a[p]; /* places per 100 customers */
+    for (size_t z = 0; st == GM_OK && z < c->nzones; z++)
         if (c->zones[z].postcodes)
             c->zones[z].access = sum[z] / c->zones[z].postcodes;
-    gm__free(R);
+    gm__free(cap);
+    gm__free(a);
     gm__free(sum);
-    return GM_OK;
+    return st;
 }
 
-/* Most customers placed at once within the threshold, no site over its
- * places: a maximum bipartite b-matching by augmenting paths (Kuhn's
- * algorithm with site capacities), customers in file order. */
-typedef struct flow {
+typedef struct elig {
     const work *w;
     const gm__matrix *cm;
     double T;
-    int32_t *at;        /* customer -> site or -1 */
-    uint32_t **holds;   /* site -> customers placed there */
-    uint32_t *nheld, *cap;
-    uint32_t *seen;     /* site -> round last visited */
-    uint32_t round;
-} flow;
+} elig;
 
-static bool eligible(const flow *f, size_t c, size_t s)
+static bool eligible(void *arg, size_t c, size_t s)
 {
-    return gm__site_suits(&f->w->ss[s], &f->w->cs[c]) && f->cm->time_s[c * f->w->ns + s] <= f->T;
+    const elig *e = arg;
+    return gm__site_suits(&e->w->ss[s], &e->w->cs[c]) && e->cm->time_s[c * e->w->ns + s] <= e->T;
 }
 
-/* Depth is bounded by the number of sites: each is visited once a round. */
-static bool augment(flow *f, size_t c)
-{
-    for (size_t s = 0; s < f->w->ns; s++) {
-        if (f->seen[s] == f->round || !eligible(f, c, s))
-            continue;
-        f->seen[s] = f->round;
-        if (f->nheld[s] < f->cap[s]) {
-            f->holds[s][f->nheld[s]++] = (uint32_t)c;
-            f->at[c] = (int32_t)s;
-            return true;
-        }
-        for (uint32_t k = 0; k < f->nheld[s]; k++) {
-            uint32_t o = f->holds[s][k];
-            if (augment(f, o)) {
-                /* o moved on: c takes its place here. */
-                f->holds[s][k] = (uint32_t)c;
-                f->at[c] = (int32_t)s;
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
+/* Customers who cannot be placed within T once places count (each customer
+ * takes one of a site's places_per_day). */
 static gm_status capacity(work *w, gm__coverage *c, int tm, double T)
 {
-    flow f = {w, w->t->modes[tm].m, T, NULL, NULL, NULL, NULL, NULL, 0};
-    size_t ns = w->ns ? w->ns : 1;
-    f.at = gm__malloc((w->nc ? w->nc : 1) * sizeof *f.at);
-    f.holds = gm__calloc(ns, sizeof *f.holds);
-    f.nheld = gm__calloc(ns, sizeof *f.nheld);
-    f.cap = gm__calloc(ns, sizeof *f.cap);
-    f.seen = gm__calloc(ns, sizeof *f.seen);
-    gm_status st = GM_OK;
-    if (!f.at || !f.holds || !f.nheld || !f.cap || !f.seen)
-        st = nomem(w->ctx, "placements");
-    for (size_t s = 0; st == GM_OK && s < w->ns; s++) {
-        f.cap[s] = w->ss[s].places_per_day > 0 ? (uint32_t)w->ss[s].places_per_day : 0;
-        if (!(f.holds[s] = gm__malloc((f.cap[s] ? f.cap[s] : 1) * sizeof **f.holds)))
-            st = nomem(w->ctx, "placements");
+    elig e = {w, w->t->modes[tm].m, T};
+    int32_t *at = gm__malloc((w->nc ? w->nc : 1) * sizeof *at);
+    uint32_t *cap = gm__malloc((w->ns ? w->ns : 1) * sizeof *cap);
+    if (!at || !cap) {
+        gm__free(at);
+        gm__free(cap);
+        return nomem(w->ctx, "placements");
     }
+    for (size_t s = 0; s < w->ns; s++)
+        cap[s] = w->ss[s].places_per_day > 0 ? (uint32_t)w->ss[s].places_per_day : 0;
+    size_t placed;
+    gm_status st = gm__place_max(w->ctx, w->nc, w->ns, cap, eligible, &e, at, &placed);
     for (size_t i = 0; st == GM_OK && i < w->nc; i++) {
-        f.at[i] = -1;
-        f.round++;
-        augment(&f, i);
-    }
-    for (size_t i = 0; st == GM_OK && i < w->nc; i++) {
-        if (f.at[i] >= 0)
+        if (at[i] >= 0)
             continue;
         c->unmet_total++;
         if (w->czone[i] >= 0)
             c->zones[w->czone[i]].unmet++;
     }
-    for (size_t s = 0; f.holds && s < w->ns; s++)
-        gm__free(f.holds[s]);
-    gm__free(f.holds);
-    gm__free(f.at);
-    gm__free(f.nheld);
-    gm__free(f.cap);
-    gm__free(f.seen);
+    gm__free(at);
+    gm__free(cap);
     return st;
 }
 
