@@ -2,6 +2,8 @@
  * reference (docs/outputs.md); keep the two in step. */
 #include "layers.h"
 
+#include "../io/qml.h"
+
 #include "../io/vwriter.h"
 
 #include <math.h>
@@ -75,7 +77,19 @@ gm_status gm__write_customer_layer(gm_ctx *ctx, const char *dir, unsigned format
             return st;
         }
     }
-    return gm__vwriter_close(w);
+    if ((st = gm__vwriter_close(w)) != GM_OK)
+        return st;
+    /* Customers by transport: who travels alone, who is driven. */
+    static const gm__qml_class by_transport[] = {
+        {0, 0, "specialist", "specialist transport", "#d95f02"},
+        {0, 0, "independent", "independent", "#1b9e77"},
+        {0, 0, "travel_trained", "travel trained", "#7570b3"},
+        {0, 0, "family", "family or carer", "#e7298a"},
+        {0, 0, "", "not recorded", "#999999"},
+    };
+    gm__qml_style qs = {GM__GT_POINT, GM__QML_CATEGORIZED, "transport", by_transport, 5, NULL, 0.9, "#ffffff",
+                        1.6, NULL, &def};
+    return gm__qml_write(ctx, dir, "customers", &qs);
 }
 
 static const gm__field_def SITE_FIELDS[] = {
@@ -139,5 +153,15 @@ gm_status gm__write_site_layer(gm_ctx *ctx, const char *dir, unsigned formats, c
         gm__vwriter_abort(w);
         return st;
     }
-    return gm__vwriter_close(w);
+    if ((st = gm__vwriter_close(w)) != GM_OK)
+        return st;
+    /* Sites by framework status, labelled with their names. */
+    static const gm__qml_class by_status[] = {
+        {0, 0, "framework", "framework", "#08519c"},
+        {0, 0, "spot", "spot purchase", "#6baed6"},
+        {0, 0, "legacy", "legacy contract", "#fd8d3c"},
+    };
+    gm__qml_style qs = {GM__GT_POINT, GM__QML_CATEGORIZED, "framework_status", by_status, 3, NULL, 1.0,
+                        "#000000", 3.2, "site_name", &def};
+    return gm__qml_write(ctx, dir, "providers", &qs);
 }

@@ -184,7 +184,9 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             (st = gm__write_site_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK)
             goto cleanup;
         nout = layer_files("customers", cfg->formats, names, nout);
+        snprintf(names[nout++], 64, "customers.qml");
         nout = layer_files("providers", cfg->formats, names, nout);
+        snprintf(names[nout++], 64, "providers.qml");
     }
     if (travel) {
         gm__log(ctx, GM_LOG_INFO, "Writing travel times to %s", cfg->output);
