@@ -96,6 +96,17 @@ ParameterizedTestParameters(config, bad_files_are_explained)
         {MINIMAL "[speeds.car]\nmotorways = 100\n", GM_E_CONFIG, "unknown road class 'motorways'"},
         {MINIMAL "[speeds.walk]\npath = fast\n", GM_E_CONFIG, "give km/h"},
         {MINIMAL "[roads]\npath = r.gpkg\n", GM_E_CONFIG, "unknown key 'path' in [roads]"},
+        {MINIMAL "[coverage]\ncar_minutes = 30, 15\n", GM_E_CONFIG, "increasing thresholds"},
+        {MINIMAL "[coverage]\ngap_mode = bus\n", GM_E_CONFIG, "give car, walk, walk_slow or cycle"},
+        {MINIMAL "[coverage]\nsuppression = some\n", GM_E_CONFIG, "give threshold or nhs"},
+        {MINIMAL "[coverage]\ncell_m = 1\n", GM_E_CONFIG, "metres from 10 to 5000"},
+        {MINIMAL "[coverage]\nenabled = yes\n", GM_E_CONFIG, "needs a [roads] file"},
+        {MINIMAL "[roads]\nfile = r\n[travel]\nmodes = car\n[coverage]\ngap_mode = walk\n", GM_E_CONFIG,
+         "gap_mode is not one of the [travel] modes"},
+        {MINIMAL "[roads]\nfile = r\n[travel]\ncutoff_minutes = 30\n[coverage]\ngap_minutes = 20\n",
+         GM_E_CONFIG, "catchment threshold is beyond"},
+        {MINIMAL "[area]\nhex_side_m = 10\n", GM_E_CONFIG, "from 50 to 50000"},
+        {MINIMAL "[area]\nzone = z.gpkg\n", GM_E_CONFIG, "unknown key 'zone' in [area]"},
     };
     return cr_make_param_array(bad_case, cases, sizeof cases / sizeof *cases);
 }
@@ -167,5 +178,35 @@ Test(config, travel_defaults_and_overrides, .init = setup, .fini = teardown)
     cr_assert_float_eq(cfg->travel.speed_kmh[0][0], 110.0, 1e-9);
     cr_assert_float_eq(cfg->travel.speed_kmh[0][8], 0.0, 1e-9);
     cr_assert(isnan(cfg->travel.speed_kmh[0][1]));
+    gm_config_free(cfg);
+}
+
+Test(config, coverage_and_area_defaults_and_overrides, .init = setup, .fini = teardown)
+{
+    gm_config *cfg = NULL;
+    cr_assert_eq(load_text(MINIMAL, &cfg), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert_not(cfg->coverage.enabled, "no [coverage]: no coverage stage");
+    cr_assert_eq(cfg->coverage.nminutes[0], 3);
+    cr_assert_float_eq(cfg->coverage.minutes[0][2], 45.0, 1e-9);
+    cr_assert_float_eq(cfg->coverage.gap_minutes, 30.0, 1e-9);
+    cr_assert_float_eq(cfg->area.hex_side_m, 1000.0, 1e-9);
+    cr_assert_null(cfg->area.zones);
+    gm_config_free(cfg);
+    cr_assert_eq(load_text(MINIMAL "[roads]\nfile = r.gpkg\n[travel]\nmodes = car, walk\n"
+                                   "[area]\nzones = z.gpkg\nzones_layer = lsoa\nzone_id = code\n"
+                                   "[coverage]\nwalk_minutes = 10, 20, 30\ngap_mode = walk\n"
+                                   "gap_minutes = 20\nsuppression = nhs\ncell_m = 250\n",
+                           &cfg),
+                 GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert(cfg->coverage.enabled);
+    cr_assert_eq(cfg->coverage.nminutes[1], 3);
+    cr_assert_float_eq(cfg->coverage.minutes[1][0], 10.0, 1e-9);
+    cr_assert_eq(cfg->coverage.gap_mode, 1);
+    cr_assert(cfg->coverage.nhs_rounding);
+    cr_assert_float_eq(cfg->coverage.cell_m, 250.0, 1e-9);
+    cr_assert(strstr(cfg->area.zones, "/z.gpkg") != NULL);
+    cr_assert_str_eq(cfg->area.zones_raw, "z.gpkg");
+    cr_assert_str_eq(cfg->area.zones_layer, "lsoa");
+    cr_assert_str_eq(cfg->area.zone_id, "code");
     gm_config_free(cfg);
 }

@@ -34,12 +34,13 @@ static bool is_polygonal(OGRGeometryH g)
     return t == wkbPolygon || t == wkbMultiPolygon;
 }
 
-/* GEOS geometry of g (2D), valid. */
-static GEOSGeometry *to_geos(GEOSContextHandle_t h, GEOSWKBReader *rd, OGRGeometryH g)
+/* GEOS geometry of g (2D), valid; *nomem says why when it returns NULL. */
+static GEOSGeometry *to_geos(GEOSContextHandle_t h, GEOSWKBReader *rd, OGRGeometryH g, bool *nomem)
 {
     OGR_G_FlattenTo2D(g);
     int size = OGR_G_WkbSize(g);
     unsigned char *wkb = gm__malloc((size_t)size);
+    *nomem = !wkb;
     if (!wkb)
         return NULL;
     GEOSGeometry *out = NULL;
@@ -69,6 +70,7 @@ gm_status gm__polys_read(gm_ctx *ctx, const char *path, const char *layer, const
     OGRSpatialReferenceH dst = NULL;
     OGRCoordinateTransformationH ct = NULL;
     GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+    GDALAllRegister(); /* idempotent */
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
     if (!ds) {
         st = gm__err(ctx, GM_E_NOT_FOUND, "%s: cannot open as a vector file%s%s", path, cap.failed ? ": " : "",
@@ -146,9 +148,10 @@ gm_status gm__polys_read(gm_ctx *ctx, const char *path, const char *layer, const
         snprintf(num, sizeof num, "%llu", (unsigned long long)fno);
         e->id = gm__strdup(idf >= 0 ? OGR_F_GetFieldAsString(f, idf) : num);
         e->name = gm__strdup(nmf >= 0 ? OGR_F_GetFieldAsString(f, nmf) : "");
-        e->geom = e->id && e->name ? to_geos(h, rd, g) : NULL;
+        bool oom = false;
+        e->geom = e->id && e->name ? to_geos(h, rd, g, &oom) : NULL;
         OGR_F_Destroy(f);
-        if (!e->id || !e->name)
+        if (!e->id || !e->name || oom)
             goto nomem;
         if (!e->geom) {
             st = gm__err(ctx, GM_E_GEOMETRY, "%s: feature %llu: its polygon could not be read", path,
