@@ -18,7 +18,6 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <criterion/parameterized.h>
-#include <dirent.h>
 #include <gdal.h>
 #include <geos_c.h>
 #include <math.h>
@@ -81,41 +80,6 @@ static gm__qml_style style_of(gm__gtype geom, gm__qml_kind kind)
     return st;
 }
 
-static const char *path_in(const char *dir, const char *name)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
-
-/* Names in dir, sorted, joined with spaces ("" when empty). */
-static char *listing(const char *dir)
-{
-    static char buf[8192];
-    char *names[64];
-    int n = 0;
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 64)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    buf[0] = '\0';
-    for (int i = 0; i < n; i++) {
-        if (i)
-            strcat(buf, " ");
-        strcat(buf, names[i]);
-        free(names[i]);
-    }
-    return buf;
-}
 
 static size_t count(const char *text, const char *needle)
 {
@@ -265,7 +229,7 @@ static char *write_and_read(const char *dir, const char *stem, const gm__qml_sty
     cr_assert_eq(gm__qml_write(ctx, dir, stem, st), GM_OK, "%s", gm_ctx_errmsg(ctx));
     char name[256];
     snprintf(name, sizeof name, "%s.qml", stem);
-    char *text = gmt_slurp(path_in(dir, name), NULL);
+    char *text = gmt_slurp(gmt_path(dir, name), NULL);
     cr_assert_not_null(text);
     return text;
 }
@@ -322,7 +286,7 @@ ParameterizedTest(size_t *i, qml, writes_every_geometry_and_kind, .init = setup,
     gm__qml_style st = style_of(c->geom, c->kind);
     st.label_field = "name";
     char *text = write_and_read(dir, "layer", &st);
-    cr_assert_str_eq(listing(dir), "layer.qml", "no temporary is left");
+    cr_assert_str_eq(gmt_listing(dir), "layer.qml", "no temporary is left");
 
     const char *why = xml_problem(text);
     cr_assert_null(why, "not well-formed: %s\n%s", why, text);
@@ -423,7 +387,7 @@ Test(qml, output_is_deterministic_and_replaces_the_old_file, .init = setup, .fin
     cr_assert(strstr(a, "<prop k=\"line_width\" v=\"0.6\"/>") != NULL, "%s", a);
     cr_assert(strstr(a, "labelsEnabled=\"0\"") != NULL);
     cr_assert(strstr(a, "<labeling") == NULL);
-    cr_assert_str_eq(listing(dir), "t.qml");
+    cr_assert_str_eq(gmt_listing(dir), "t.qml");
     free(a);
     free(b);
 }
@@ -582,7 +546,7 @@ ParameterizedTest(size_t *i, qml, bad_arguments_are_refused_and_leave_nothing, .
     cr_assert_eq(st, c->status, "%s: %s (%s)", c->what, gm_status_name(st), gm_ctx_errmsg(ctx));
     cr_assert(strstr(gm_ctx_errmsg(ctx), c->needle) != NULL, "%s: message '%s' lacks '%s'",
               c->what, gm_ctx_errmsg(ctx), c->needle);
-    cr_assert_str_eq(listing(dir), "", "%s left files", c->what);
+    cr_assert_str_eq(gmt_listing(dir), "", "%s left files", c->what);
 }
 
 Test(qml, null_dir_and_missing_folder, .init = setup, .fini = teardown)
@@ -613,11 +577,11 @@ Test(qml, allocation_failures_are_clean, .init = setup, .fini = teardown)
         cr_assert_eq(s, GM_E_NOMEM, "allocation %ld: %s (%s)", n, gm_status_name(s),
                      gm_ctx_errmsg(ctx));
         cr_assert(strstr(gm_ctx_errmsg(ctx), "zones") != NULL, "%s", gm_ctx_errmsg(ctx));
-        cr_assert_str_eq(listing(dir), "", "allocation %ld left files", n);
+        cr_assert_str_eq(gmt_listing(dir), "", "allocation %ld left files", n);
         failures++;
     }
     cr_assert_geq(failures, 5, "the walk covered names, fitting, expressions and paths");
-    cr_assert_str_eq(listing(dir), "zones.qml");
+    cr_assert_str_eq(gmt_listing(dir), "zones.qml");
 }
 
 /* ---- the palette ------------------------------------------------------------ */
@@ -778,7 +742,7 @@ Test(qml, qgis_applies_the_styles_and_renders_a_map, .init = setup, .fini = tear
                         "--expect-style zones=graduatedSymbol "
                         "--expect-style sites=categorizedSymbol --expect-style links=singleSymbol",
                         &secs);
-    char *log = gmt_slurp(path_in(dir, "qgis_check.log"), NULL);
+    char *log = gmt_slurp(gmt_path(dir, "qgis_check.log"), NULL);
     cr_assert_eq(rc, 0, "qgis_check.py failed (exit %d):\n%s", rc, log ? log : "(no log)");
     cr_log_info("QGIS check took %.1f s; map at %s\n%s", secs, png, log);
     /* the report names each layer, its count, its style and no unstyled feature */
@@ -816,8 +780,8 @@ Test(qml, qgis_check_catches_a_style_whose_field_the_shapefile_lacks, .init = se
      * GeoJSON has and the shapefile ("service_ty") has not */
     write_fixture(dir, false);
     double secs;
-    int rc = qgis_check(dir, path_in(dir, "map.png"), "", &secs);
-    char *log = gmt_slurp(path_in(dir, "qgis_check.log"), NULL);
+    int rc = qgis_check(dir, gmt_path(dir, "map.png"), "", &secs);
+    char *log = gmt_slurp(gmt_path(dir, "qgis_check.log"), NULL);
     cr_assert_eq(rc, 1, "exit %d:\n%s", rc, log ? log : "(no log)");
     cr_assert(strstr(log, "sites.geojson: valid, 3 features") != NULL, "%s", log);
     cr_assert(strstr(log, "sites.shp: 3 of 3 features match no class") != NULL, "%s", log);

@@ -20,7 +20,6 @@
  *   what a shapefile wants; and a two-square MultiPolygon.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <gdal.h>
 #include <geos_c.h>
 #include <math.h>
@@ -130,41 +129,6 @@ static gm_status write_zones(const char *dir, unsigned formats)
     return st;
 }
 
-static const char *path_in(const char *dir, const char *name)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
-
-/* Names in dir, sorted, joined with spaces ("" when empty). */
-static char *listing(const char *dir)
-{
-    static char buf[8192];
-    char *names[64];
-    int n = 0;
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 64)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    buf[0] = '\0';
-    for (int i = 0; i < n; i++) {
-        if (i)
-            strcat(buf, " ");
-        strcat(buf, names[i]);
-        free(names[i]);
-    }
-    return buf;
-}
 
 static OGRLayerH open_layer(const char *path, const char *driver, GDALDatasetH *ds)
 {
@@ -205,9 +169,9 @@ Test(vwriter, geojson_points_are_wgs84_lon_lat_with_attributes, .init = setup, .
 {
     const char *dir = gmt_tmpdir("vw-gj-points");
     cr_assert_eq(write_sites(dir, GM__FMT_GEOJSON), GM_OK, "%s", gm_ctx_errmsg(ctx));
-    cr_assert_str_eq(listing(dir), "sites.geojson");
+    cr_assert_str_eq(gmt_listing(dir), "sites.geojson");
 
-    char *text = gmt_slurp(path_in(dir, "sites.geojson"), NULL);
+    char *text = gmt_slurp(gmt_path(dir, "sites.geojson"), NULL);
     cr_assert_not_null(text);
     cr_assert(strstr(text, "\"type\": \"FeatureCollection\"") != NULL, "%s", text);
     /* lon first, 7 decimals */
@@ -228,7 +192,7 @@ Test(vwriter, geojson_points_are_wgs84_lon_lat_with_attributes, .init = setup, .
     free(text);
 
     GDALDatasetH ds;
-    OGRLayerH layer = open_layer(path_in(dir, "sites.geojson"), "GeoJSON", &ds);
+    OGRLayerH layer = open_layer(gmt_path(dir, "sites.geojson"), "GeoJSON", &ds);
     cr_assert_eq(OGR_L_GetFeatureCount(layer, TRUE), 3);
     OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
     cr_assert_not_null(srs);
@@ -265,15 +229,15 @@ Test(vwriter, shapefile_points_are_bng_with_fitted_fields, .init = setup, .fini 
 {
     const char *dir = gmt_tmpdir("vw-shp-points");
     cr_assert_eq(write_sites(dir, GM__FMT_SHAPEFILE), GM_OK, "%s", gm_ctx_errmsg(ctx));
-    cr_assert_str_eq(listing(dir), "sites.cpg sites.dbf sites.prj sites.shp sites.shx");
+    cr_assert_str_eq(gmt_listing(dir), "sites.cpg sites.dbf sites.prj sites.shp sites.shx");
 
-    char *cpg = gmt_slurp(path_in(dir, "sites.cpg"), NULL);
+    char *cpg = gmt_slurp(gmt_path(dir, "sites.cpg"), NULL);
     cr_assert_not_null(cpg);
     cr_assert(strncmp(cpg, "UTF-8", 5) == 0, "cpg is '%s'", cpg);
     free(cpg);
 
     GDALDatasetH ds;
-    OGRLayerH layer = open_layer(path_in(dir, "sites.shp"), "ESRI Shapefile", &ds);
+    OGRLayerH layer = open_layer(gmt_path(dir, "sites.shp"), "ESRI Shapefile", &ds);
     cr_assert_eq(OGR_L_GetFeatureCount(layer, TRUE), 3);
 
     OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
@@ -328,7 +292,7 @@ Test(vwriter, shapefile_rings_are_clockwise_outside_and_counter_clockwise_in_hol
     cr_assert_eq(write_zones(dir, GM__FMT_SHAPEFILE | GM__FMT_GEOJSON), GM_OK, "%s",
                  gm_ctx_errmsg(ctx));
 
-    SHPHandle shp = SHPOpen(path_in(dir, "zones.shp"), "rb");
+    SHPHandle shp = SHPOpen(gmt_path(dir, "zones.shp"), "rb");
     cr_assert_not_null(shp);
     int n, type;
     SHPGetInfo(shp, &n, &type, NULL, NULL);
@@ -352,14 +316,14 @@ Test(vwriter, shapefile_rings_are_clockwise_outside_and_counter_clockwise_in_hol
 
     /* GDAL reads the holed square back as one polygon of 9600 m2 */
     GDALDatasetH ds;
-    OGRLayerH layer = open_layer(path_in(dir, "zones.shp"), "ESRI Shapefile", &ds);
+    OGRLayerH layer = open_layer(gmt_path(dir, "zones.shp"), "ESRI Shapefile", &ds);
     OGRFeatureH f = OGR_L_GetNextFeature(layer);
     cr_assert_float_eq(OGR_G_Area(OGR_F_GetGeometryRef(f)), 9600.0, 1e-6);
     OGR_F_Destroy(f);
     GDALClose(ds);
 
     /* RFC 7946 right-hand rule in the GeoJSON: outer counter-clockwise, hole clockwise */
-    layer = open_layer(path_in(dir, "zones.geojson"), "GeoJSON", &ds);
+    layer = open_layer(gmt_path(dir, "zones.geojson"), "GeoJSON", &ds);
     f = OGR_L_GetNextFeature(layer);
     OGRGeometryH g = OGR_F_GetGeometryRef(f);
     cr_assert_eq(wkbFlatten(OGR_G_GetGeometryType(g)), wkbPolygon);
@@ -395,7 +359,7 @@ Test(vwriter, lines_and_empty_geometries, .init = setup, .fini = teardown)
     GEOSGeom_destroy_r(h, empty);
     GEOSGeom_destroy_r(h, poly);
 
-    SHPHandle shp = SHPOpen(path_in(dir, "routes.shp"), "rb");
+    SHPHandle shp = SHPOpen(gmt_path(dir, "routes.shp"), "rb");
     cr_assert_not_null(shp);
     SHPObject *o = SHPReadObject(shp, 0);
     cr_assert_eq(o->nSHPType, SHPT_ARC);
@@ -407,14 +371,14 @@ Test(vwriter, lines_and_empty_geometries, .init = setup, .fini = teardown)
     SHPDestroyObject(o);
     SHPClose(shp);
 
-    char *text = gmt_slurp(path_in(dir, "routes.geojson"), NULL);
+    char *text = gmt_slurp(gmt_path(dir, "routes.geojson"), NULL);
     cr_assert(strstr(text, "\"MultiLineString\"") != NULL, "%s", text);
     cr_assert(strstr(text, "\"geometry\": null") != NULL, "%s", text);
     free(text);
 
     /* a layer without fields still gets a DBF field, as GDAL does */
     GDALDatasetH ds;
-    OGRLayerH layer = open_layer(path_in(dir, "routes.shp"), "ESRI Shapefile", &ds);
+    OGRLayerH layer = open_layer(gmt_path(dir, "routes.shp"), "ESRI Shapefile", &ds);
     cr_assert_eq(OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)), 1);
     cr_assert_eq(OGR_L_GetFeatureCount(layer, TRUE), 2);
     GDALClose(ds);
@@ -425,14 +389,14 @@ Test(vwriter, no_temporary_files_remain, .init = setup, .fini = teardown)
     const char *dir = gmt_tmpdir("vw-tmp");
     cr_assert_eq(write_sites(dir, GM__FMT_GEOJSON | GM__FMT_SHAPEFILE), GM_OK);
     cr_assert_eq(write_zones(dir, GM__FMT_GEOJSON | GM__FMT_SHAPEFILE), GM_OK);
-    const char *list = listing(dir);
+    const char *list = gmt_listing(dir);
     cr_assert_str_eq(list, "sites.cpg sites.dbf sites.geojson sites.prj sites.shp sites.shx "
                            "zones.cpg zones.dbf zones.geojson zones.prj zones.shp zones.shx");
     cr_assert(strstr(list, ".tmp") == NULL);
     /* writing again over the same names replaces them */
     cr_assert_eq(write_sites(dir, GM__FMT_GEOJSON | GM__FMT_SHAPEFILE), GM_OK, "%s",
                  gm_ctx_errmsg(ctx));
-    cr_assert_str_eq(listing(dir), list);
+    cr_assert_str_eq(gmt_listing(dir), list);
 }
 
 Test(vwriter, abort_leaves_no_files, .init = setup, .fini = teardown)
@@ -443,9 +407,9 @@ Test(vwriter, abort_leaves_no_files, .init = setup, .fini = teardown)
                  GM_OK);
     const gm__value row[3] = {{.s = "x"}, {.i = 1}, {.d = 2}};
     cr_assert_eq(gm__vwriter_add_point(w, row, 486137, 308843), GM_OK);
-    cr_assert_str_neq(listing(dir), "", "temporaries exist while writing");
+    cr_assert_str_neq(gmt_listing(dir), "", "temporaries exist while writing");
     gm__vwriter_abort(w);
-    cr_assert_str_eq(listing(dir), "");
+    cr_assert_str_eq(gmt_listing(dir), "");
     gm__vwriter_abort(NULL);
 }
 
@@ -480,7 +444,7 @@ Test(vwriter, unwritable_folder_gives_io_error_naming_the_path, .init = setup, .
         gm__vwriter *w = NULL;
         cr_assert_eq(gm__vwriter_open(ctx, blocked, &sites, fmts[k], &w), GM_E_IO);
         cr_assert(strstr(gm_ctx_errmsg(ctx), blocked) != NULL, "%s", gm_ctx_errmsg(ctx));
-        cr_assert_str_eq(listing(blocked), ".sites.geojson.tmp .sites.tmp.shp", "%s",
+        cr_assert_str_eq(gmt_listing(blocked), ".sites.geojson.tmp .sites.tmp.shp", "%s",
                          gm_ctx_errmsg(ctx));
     }
     /* a read-only folder, where permissions apply (not as root) */
@@ -494,7 +458,7 @@ Test(vwriter, unwritable_folder_gives_io_error_naming_the_path, .init = setup, .
         cr_assert(strstr(gm_ctx_errmsg(ctx), ro) != NULL, "%s", gm_ctx_errmsg(ctx));
         chmod(ro, 0755);
     }
-    cr_assert_str_eq(listing(base), "blocked plainfile");
+    cr_assert_str_eq(gmt_listing(base), "blocked plainfile");
 }
 
 Test(vwriter, output_bytes_are_identical_across_two_writes, .init = setup, .fini = teardown)
@@ -551,7 +515,7 @@ Test(vwriter, long_strings_are_cut_at_a_character_boundary_with_a_warning, .init
               warning);
 
     GDALDatasetH ds;
-    OGRLayerH layer = open_layer(path_in(dir, "notes.shp"), "ESRI Shapefile", &ds);
+    OGRLayerH layer = open_layer(gmt_path(dir, "notes.shp"), "ESRI Shapefile", &ds);
     OGRFeatureH f = OGR_L_GetNextFeature(layer);
     const char *got = OGR_F_GetFieldAsString(f, 0);
     cr_assert_eq(strlen(got), 253, "1 + 126 * 2 bytes: the cut falls before a split character");
@@ -559,7 +523,7 @@ Test(vwriter, long_strings_are_cut_at_a_character_boundary_with_a_warning, .init
     OGR_F_Destroy(f);
     GDALClose(ds);
 
-    layer = open_layer(path_in(dir, "notes.geojson"), "GeoJSON", &ds);
+    layer = open_layer(gmt_path(dir, "notes.geojson"), "GeoJSON", &ds);
     f = OGR_L_GetNextFeature(layer);
     cr_assert_str_eq(OGR_F_GetFieldAsString(f, 0), text, "the GeoJSON keeps the whole string");
     OGR_F_Destroy(f);
@@ -586,12 +550,12 @@ Test(vwriter, allocation_failures_return_nomem_and_leave_nothing, .init = setup,
                      gm_ctx_errmsg(ctx));
         failures++;
         /* sites may be complete when zones fail; no temporary is ever left */
-        const char *list = listing(keep);
+        const char *list = gmt_listing(keep);
         cr_assert(strstr(list, ".tmp") == NULL, "allocation %ld left %s", n, list);
         cr_assert(strstr(list, "zones") == NULL, "allocation %ld left %s", n, list);
     }
     cr_assert_gt(failures, 10, "the walk covered the writer's allocations");
-    cr_assert_str_eq(listing(keep), "sites.cpg sites.dbf sites.geojson sites.prj sites.shp "
+    cr_assert_str_eq(gmt_listing(keep), "sites.cpg sites.dbf sites.geojson sites.prj sites.shp "
                                     "sites.shx zones.cpg zones.dbf zones.geojson zones.prj "
                                     "zones.shp zones.shx");
 }

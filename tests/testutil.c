@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -145,4 +146,41 @@ const char *gmt_sample_run(const char *exe)
         return NULL;
     }
     return out;
+}
+
+const char *gmt_path(const char *dir, const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    return buf;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *gmt_listing(const char *dir)
+{
+    static char buf[8192];
+    char *names[64];
+    size_t n = 0;
+    buf[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return buf;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 64)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        if (i && strlen(buf) + 1 < sizeof buf)
+            strcat(buf, " ");
+        if (strlen(buf) + strlen(names[i]) < sizeof buf)
+            strcat(buf, names[i]);
+        free(names[i]);
+    }
+    return buf;
 }

@@ -23,6 +23,13 @@ const char *gmt_write(const char *dir, const char *name, const char *text);
 /* Read a whole file; caller frees; NULL if unreadable. */
 char *gmt_slurp(const char *path, size_t *len);
 
+/* dir/name in a static buffer. */
+const char *gmt_path(const char *dir, const char *name);
+
+/* The names in dir (at most 64), sorted, joined with spaces ("" when empty);
+ * static buffer. */
+const char *gmt_listing(const char *dir);
+
 /* Run a shell command, returning its exit status (or -1). */
 int gmt_system(const char *cmd);
 
