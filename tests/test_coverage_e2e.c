@@ -379,7 +379,7 @@ Test(coverage_e2e, marrowby_is_the_worst_gap, .init = setup, .fini = teardown, .
     int rank = gap_rank_at(outdir, x, y);
     cr_assert_eq(rank, 1, "Marrowby (%.0f, %.0f) is in gap rank %d, expected the first", x, y, rank);
     cJSON *s = read_json(out("summary.json"));
-    const cJSON *g = cJSON_GetObjectItem(s, "gaps");
+    const cJSON *g = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "coverage"), "gaps");
     cr_assert_geq(cJSON_GetObjectItem(g, "gap_areas")->valuedouble, 1);
     cJSON_Delete(s);
 }
@@ -506,8 +506,9 @@ Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .ini
     double located = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "counts"), "customers"),
                                          "located")
                          ->valuedouble;
-    double pcs = cJSON_GetObjectItem(s, "postcodes_in_area")->valuedouble;
-    cr_assert_eq(cJSON_GetObjectItem(s, "customers")->valuedouble, located);
+    const cJSON *sc = cJSON_GetObjectItem(s, "coverage");
+    double pcs = cJSON_GetObjectItem(sc, "postcodes_in_area")->valuedouble;
+    cr_assert_eq(cJSON_GetObjectItem(sc, "customers")->valuedouble, located);
     csv c = read_csv(out("coverage.csv"));
     size_t sv = ccol(&c, "service"), md = ccol(&c, "mode"), mi = ccol(&c, "minutes"), pin = ccol(&c, "postcodes_in"),
            pt = ccol(&c, "postcodes"), ct = ccol(&c, "customers");

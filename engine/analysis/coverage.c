@@ -11,6 +11,7 @@
 #include "coverage.h"
 
 #include "access.h"
+#include "people.h"
 #include "../geo/geoctx.h"
 #include "../geo/hexgrid.h"
 #include "../geocode/postcode.h"
@@ -70,32 +71,9 @@ static gm_status nomem(gm_ctx *ctx, const char *what)
 static gm_status load_boundary(work *w, gm__coverage *c)
 {
     const gm_config *cfg = w->cfg;
-    if (cfg->area.boundary) {
-        gm__poly *p = NULL;
-        size_t n = 0;
-        gm_status st = gm__polys_read(w->ctx, cfg->area.boundary, cfg->area.boundary_layer, NULL, NULL, &p, &n, NULL);
-        if (st != GM_OK)
-            return st;
-        GEOSGeometry **parts = gm__malloc(n * sizeof *parts);
-        if (!parts) {
-            gm__polys_free(w->ctx, p, n);
-            return nomem(w->ctx, "the boundary");
-        }
-        for (size_t i = 0; i < n; i++) {
-            parts[i] = p[i].geom;
-            p[i].geom = NULL;
-        }
-        GEOSGeometry *coll = GEOSGeom_createCollection_r(w->h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
-        gm__free(parts);
-        gm__polys_free(w->ctx, p, n);
-        c->boundary = coll ? GEOSUnaryUnion_r(w->h, coll) : NULL;
-        if (coll)
-            GEOSGeom_destroy_r(w->h, coll);
-        if (!c->boundary)
-            return gm__err(w->ctx, GM_E_GEOMETRY, "%s: the boundary polygons could not be merged",
-                           cfg->area.boundary_raw);
-        return GM_OK;
-    }
+    gm_status st = gm__area_boundary(w->ctx, cfg, &c->boundary);
+    if (st != GM_OK || c->boundary)
+        return st;
     /* No boundary: the box of the customers and sites, 2 km around. */
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < w->nc + w->ns; i++) {

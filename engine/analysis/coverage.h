@@ -26,6 +26,8 @@
 #include "../geo/surface.h"
 #include "../run/travel.h"
 
+#include <cjson/cJSON.h>
+
 #define GM__DFT_NTHR 4   /* 15, 30, 45, 60 minutes */
 #define GM__NSERVICE 5   /* any, then the GM_SERVICE_* bits in order */
 
@@ -120,10 +122,18 @@ gm_status gm__coverage_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *i
                            const gm__travel *t, gm__coverage **out);
 
 /* Write the catchments, partition, coverage, zones and gaps layers (with
- * .qml styles), coverage.csv, zones.csv, gaps.csv and summary.json into
- * dir; counts of people below cfg->suppress_below are withheld. */
+ * .qml styles) and their CSV tables into dir; counts of people below
+ * cfg->suppress_below are withheld. */
 gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg, const gm_inputs *in,
                              const gm__travel *t, const gm__coverage *c);
+
+/* Add the county figures as summary["coverage"] (small counts withheld). */
+gm_status gm__coverage_summary(gm_ctx *ctx, const gm_config *cfg, const gm__travel *t, const gm__coverage *c,
+                               cJSON *summary);
+
+/* Whether a count of people may be shared (0, or at least suppress_below;
+ * with NHS rounding, 8 or more, rounded to 5): *out receives what to show. */
+bool gm__shareable(const gm_config *cfg, uint32_t v, int64_t *out);
 
 void gm__coverage_free(gm_ctx *ctx, gm__coverage *c);
 

@@ -30,7 +30,7 @@ typedef struct wctx {
 } wctx;
 
 /* A count of people as it may be shared: false when withheld. */
-static bool shareable(const gm_config *cfg, uint32_t v, int64_t *out)
+bool gm__shareable(const gm_config *cfg, uint32_t v, int64_t *out)
 {
     if (cfg->coverage.nhs_rounding) {
         if (v >= 1 && v <= 7)
@@ -52,7 +52,7 @@ static gm__value vnull(void) { return (gm__value){.is_null = true}; }
 static gm__value people(const gm_config *cfg, uint32_t v)
 {
     int64_t o;
-    return shareable(cfg, v, &o) ? vi(o) : vnull();
+    return gm__shareable(cfg, v, &o) ? vi(o) : vnull();
 }
 
 typedef struct table {
@@ -177,8 +177,8 @@ static const void *cov_row(wctx *w, size_t i, gm__value *v)
     v[3] = vd(e->area_km2), v[4] = vi(e->postcodes_in), v[5] = vi(e->postcodes);
     v[6] = vd(e->postcodes ? 100.0 * e->postcodes_in / e->postcodes : NAN);
     int64_t a, b;
-    bool ok = shareable(w->cfg, e->customers_in, &a) && shareable(w->cfg, e->customers, &b) &&
-              shareable(w->cfg, e->customers - e->customers_in, &a);
+    bool ok = gm__shareable(w->cfg, e->customers_in, &a) && gm__shareable(w->cfg, e->customers, &b) &&
+              gm__shareable(w->cfg, e->customers - e->customers_in, &a);
     v[7] = ok ? people(w->cfg, e->customers_in) : vnull();
     v[8] = ok ? people(w->cfg, e->customers) : vnull();
     v[9] = ok && e->customers ? vd(100.0 * e->customers_in / e->customers) : vnull();
@@ -203,7 +203,7 @@ static const void *zone_row(wctx *w, size_t i, gm__value *v)
 {
     const gm__zone *z = &w->c->zones[i];
     int64_t dummy;
-    bool ok = shareable(w->cfg, z->customers, &dummy); /* the zone's customer figures may be shown */
+    bool ok = gm__shareable(w->cfg, z->customers, &dummy); /* the zone's customer figures may be shown */
     v[0] = vs(z->id), v[1] = vs(z->name), v[2] = vd(z->area_km2), v[3] = people(w->cfg, z->customers);
     v[4] = vi(z->postcodes);
     for (int m = 0; m < GM__TM_COUNT; m++) {
@@ -242,26 +242,21 @@ static const void *gap_row(wctx *w, size_t i, gm__value *v)
     v[7] = people(w->cfg, g->unmet), v[8] = vd(g->excess_min);
     /* The score is people x minutes: withheld with the count it comes from. */
     int64_t d;
-    v[9] = shareable(w->cfg, g->demand_out, &d) ? vd(g->score) : vnull();
+    v[9] = gm__shareable(w->cfg, g->demand_out, &d) ? vd(g->score) : vnull();
     v[10] = vs(g->nearest), v[11] = vs(g->reasons);
     return g->geom;
 }
 
 /* ---- summary.json ---- */
-static gm_status write_summary(wctx *w, const char *dir, const gm__travel *t)
+gm_status gm__coverage_summary(gm_ctx *ctx, const gm_config *cfg, const gm__travel *t, const gm__coverage *c,
+                               cJSON *summary)
 {
-    const gm__coverage *c = w->c;
-    const gm_config *cfg = w->cfg;
-    cJSON *root = cJSON_CreateObject(), *o;
+    cJSON *root = cJSON_AddObjectToObject(summary, "coverage"), *o;
     if (!root)
-        return gm__err(w->ctx, GM_E_NOMEM, "out of memory writing summary.json");
-    cJSON_AddStringToObject(root, "about", "Coverage figures of a gapmap run; docs/outputs.md explains each one. "
-                                           "Counts of people below the suppression threshold are null.");
-    cJSON_AddNumberToObject(root, "suppress_below", cfg->suppress_below);
-    cJSON_AddStringToObject(root, "suppression", cfg->coverage.nhs_rounding ? "nhs" : "threshold");
+        return gm__err(ctx, GM_E_NOMEM, "out of memory writing summary.json");
     cJSON_AddNumberToObject(root, "postcodes_in_area", c->postcodes_in_area);
     int64_t v;
-    if (shareable(cfg, c->customers, &v))
+    if (gm__shareable(cfg, c->customers, &v))
         cJSON_AddNumberToObject(root, "customers", (double)v);
     else
         cJSON_AddNullToObject(root, "customers");
@@ -281,8 +276,8 @@ static gm_status write_summary(wctx *w, const char *dir, const gm__travel *t)
             char key[48];
             snprintf(key, sizeof key, "pct_customers_within_%g_min", gm__dft_minutes[q]);
             int64_t a, b;
-            if (c->customers && shareable(cfg, c->county_within[tm][q], &a) &&
-                shareable(cfg, c->customers - c->county_within[tm][q], &b))
+            if (c->customers && gm__shareable(cfg, c->county_within[tm][q], &a) &&
+                gm__shareable(cfg, c->customers - c->county_within[tm][q], &b))
                 cJSON_AddNumberToObject(o, key, round(1000.0 * c->county_within[tm][q] / c->customers) / 10);
             else
                 cJSON_AddNullToObject(o, key);
@@ -300,7 +295,7 @@ static gm_status write_summary(wctx *w, const char *dir, const gm__travel *t)
         cJSON_AddNumberToObject(r, "minutes", e->minutes);
         cJSON_AddNumberToObject(r, "postcodes_pct", e->postcodes ? round(1000.0 * e->postcodes_in / e->postcodes) / 10 : 0);
         int64_t a, b;
-        if (e->customers && shareable(cfg, e->customers_in, &a) && shareable(cfg, e->customers - e->customers_in, &b))
+        if (e->customers && gm__shareable(cfg, e->customers_in, &a) && gm__shareable(cfg, e->customers - e->customers_in, &b))
             cJSON_AddNumberToObject(r, "customers_pct", round(1000.0 * e->customers_in / e->customers) / 10);
         else
             cJSON_AddNullToObject(r, "customers_pct");
@@ -317,7 +312,7 @@ static gm_status write_summary(wctx *w, const char *dir, const gm__travel *t)
             under += c->zones[z].underserved;
         cJSON_AddNumberToObject(o, "underserved_zones", (double)under);
         cJSON_AddNumberToObject(o, "gap_areas", (double)c->ngaps);
-        if (shareable(cfg, c->unmet_total, &v))
+        if (gm__shareable(cfg, c->unmet_total, &v))
             cJSON_AddNumberToObject(o, "customers_unplaceable_within_threshold", (double)v);
         else
             cJSON_AddNullToObject(o, "customers_unplaceable_within_threshold");
@@ -333,21 +328,7 @@ static gm_status write_summary(wctx *w, const char *dir, const gm__travel *t)
             cJSON_AddStringToObject(r, "nearest_sites", c->gaps[k].nearest);
         }
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return gm__err(w->ctx, GM_E_NOMEM, "out of memory writing summary.json");
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    gm_status st = GM_OK;
-    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        st = gm__err(w->ctx, GM_E_IO, "cannot write %s", path);
-        remove(tmp);
-    }
-    cJSON_free(text);
-    return st;
+    return GM_OK;
 }
 
 /* Colours: time bands dark (near) to light (far), the partition and
@@ -404,7 +385,5 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)
         st = write_table(&w, dir, &tabs[k]);
-    if (st == GM_OK)
-        st = write_summary(&w, dir, t);
     return st;
 }

@@ -1,6 +1,8 @@
 /* manifest.json with cJSON: see manifest.h. */
 #include "manifest.h"
 
+#include "jsonout.h"
+
 #include "../core/hash.h"
 #include "vwriter.h"
 
@@ -86,8 +88,6 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
                              const gm__mode_report *modes, size_t nmodes)
 {
     gm_status st = GM_OK;
-    char *text = NULL, *path = NULL, *tmp = NULL;
-    FILE *f = NULL;
     cJSON *root = cJSON_CreateObject();
     if (!root)
         goto nomem;
@@ -159,35 +159,12 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
         cJSON_AddItemToArray(outs, o);
     }
 
-    if (!(text = cJSON_Print(root)))
-        goto nomem;
-    path = gm__asprintf("%s/manifest.json", outdir);
-    tmp = gm__asprintf("%s/manifest.json.tmp", outdir);
-    if (!path || !tmp)
-        goto nomem;
-    if (!(f = fopen(tmp, "wb"))) {
-        st = gm__err(ctx, GM_E_IO, "%s: cannot create (%s)", tmp, strerror(errno));
-        goto cleanup;
-    }
-    fputs(text, f);
-    fputc('\n', f);
-    int rc = fclose(f);
-    f = NULL;
-    if (rc != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        st = gm__err(ctx, GM_E_IO, "%s: write failed (%s)", path, strerror(errno));
-        goto cleanup;
-    }
+    st = gm__json_write(ctx, outdir, "manifest.json", root);
     goto cleanup;
 
 nomem:
     st = gm__err(ctx, GM_E_NOMEM, "out of memory writing manifest.json");
 cleanup:
-    if (f)
-        fclose(f);
     cJSON_Delete(root);
-    cJSON_free(text);
-    gm__free(path);
-    gm__free(tmp);
     return st;
 }

@@ -198,6 +198,105 @@ static int coverage_key(parse_state *ps, const char *key, const char *v)
     return 1;
 }
 
+const char *const gm__group_names[GM__NGROUPS] = {"learning_disability", "autism", "dementia", "physical",
+                                                  "sensory", "mental_health", "older_people",
+                                                  "reduced_mobility"};
+
+static const char *const mode_minutes_keys[GM__TM_COUNT] = {"car_minutes", "walk_minutes", "walk_slow_minutes",
+                                                            "cycle_minutes"};
+
+/* group < 0: [journeys]; else [journeys.<group>]. */
+static int journeys_key(parse_state *ps, int group, const char *section, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    for (int m = 0; m < GM__TM_COUNT; m++) {
+        if (strcmp(key, mode_minutes_keys[m]))
+            continue;
+        double d;
+        if (!parse_number(v, 1, 1440, &d))
+            return fail(ps, GM_E_CONFIG, "[%s] %s = %s: give the goal in minutes, from 1 to 1440", section, key, v);
+        if (group < 0)
+            cfg->journeys.goal_min[m] = d;
+        else
+            cfg->journeys.group_goal_min[group][m] = d;
+        return 1;
+    }
+    if (group < 0 && !strcmp(key, "enabled")) {
+        if (!parse_bool(v, &cfg->journeys.enabled))
+            return fail(ps, GM_E_CONFIG, "[journeys] enabled = %s: give yes or no", v);
+        return 1;
+    }
+    if (group < 0 && !strcmp(key, "independent_modes")) {
+        unsigned m;
+        if (!parse_modes(v, &m) || (m & GM__TM_CAR))
+            return fail(ps, GM_E_CONFIG,
+                        "[journeys] independent_modes = %s: list walk, walk_slow and/or cycle (a car journey "
+                        "is not independent travel)",
+                        v);
+        cfg->journeys.independent = m;
+        return 1;
+    }
+    if (group < 0 && !strcmp(key, "far_extra_minutes")) {
+        if (!parse_number(v, 0, 1440, &cfg->journeys.far_extra_min))
+            return fail(ps, GM_E_CONFIG, "[journeys] far_extra_minutes = %s: give minutes from 0 to 1440", v);
+        return 1;
+    }
+    return fail(ps, GM_E_CONFIG, "unknown key '%s' in [%s] (known: %s)", key, section,
+                group < 0 ? "enabled, car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes, "
+                            "independent_modes, far_extra_minutes"
+                          : "car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes");
+}
+
+static int ranking_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    struct {
+        const char *key;
+        double *dst;
+    } weights[] = {
+        {"weight_time", &cfg->ranking.w_time},
+        {"weight_price", &cfg->ranking.w_price},
+        {"weight_spot", &cfg->ranking.w_spot},
+        {"weight_legacy", &cfg->ranking.w_legacy},
+        {"weight_preference", &cfg->ranking.w_preference},
+        {"weight_continuity", &cfg->ranking.w_continuity},
+    };
+    for (size_t i = 0; i < sizeof weights / sizeof *weights; i++) {
+        if (strcmp(key, weights[i].key))
+            continue;
+        if (!parse_number(v, 0, 1e6, weights[i].dst))
+            return fail(ps, GM_E_CONFIG, "[ranking] %s = %s: give a weight of 0 or more (docs/ranking.md)", key, v);
+        return 1;
+    }
+    double d;
+    if (!strcmp(key, "enabled")) {
+        if (!parse_bool(v, &cfg->ranking.enabled))
+            return fail(ps, GM_E_CONFIG, "[ranking] enabled = %s: give yes or no", v);
+    } else if (!strcmp(key, "allow_out_of_area")) {
+        if (!parse_bool(v, &cfg->ranking.allow_out_of_area))
+            return fail(ps, GM_E_CONFIG, "[ranking] allow_out_of_area = %s: give yes or no", v);
+    } else if (!strcmp(key, "top")) {
+        if (!parse_number(v, 1, 100, &d) || d != (int)d)
+            return fail(ps, GM_E_CONFIG, "[ranking] top = %s: give a whole number from 1 to 100", v);
+        cfg->ranking.top = (int)d;
+    } else if (!strcmp(key, "assign")) {
+        if (!strcasecmp(v, "none"))
+            cfg->ranking.assign = GM__ASSIGN_NONE;
+        else if (!strcasecmp(v, "need_order"))
+            cfg->ranking.assign = GM__ASSIGN_NEED_ORDER;
+        else if (!strcasecmp(v, "min_cost"))
+            cfg->ranking.assign = GM__ASSIGN_MIN_COST;
+        else
+            return fail(ps, GM_E_CONFIG, "[ranking] assign = %s: give none, need_order or min_cost", v);
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [ranking] (known: enabled, top, weight_time, weight_price, weight_spot, "
+                    "weight_legacy, weight_preference, weight_continuity, allow_out_of_area, assign)",
+                    key);
+    }
+    return 1;
+}
+
 static int area_key(parse_state *ps, const char *key, const char *v)
 {
     gm_config *cfg = ps->cfg;
@@ -437,6 +536,19 @@ static int handler(void *user, const char *section, const char *key, const char 
         return coverage_key(ps, key, value);
     if (!strcmp(section, "area"))
         return area_key(ps, key, value);
+    if (!strcmp(section, "journeys"))
+        return journeys_key(ps, -1, section, key, value);
+    if (!strncmp(section, "journeys.", 9)) {
+        for (int g = 0; g < GM__NGROUPS; g++)
+            if (!strcmp(section + 9, gm__group_names[g]))
+                return journeys_key(ps, g, section, key, value);
+        return fail(ps, GM_E_CONFIG,
+                    "unknown section [%s]: the groups with their own goals are learning_disability, autism, "
+                    "dementia, physical, sensory, mental_health, older_people, reduced_mobility",
+                    section);
+    }
+    if (!strcmp(section, "ranking"))
+        return ranking_key(ps, key, value);
     static const char *const speed_sections[3] = {"speeds.car", "speeds.walk", "speeds.cycle"};
     for (int m = 0; m < 3; m++) {
         if (!strcmp(section, speed_sections[m]))
@@ -465,7 +577,7 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     return fail(ps, GM_E_CONFIG,
                 "unknown section [%s] (known: run, postcodes, customers, customers.columns, "
-                "providers, providers.columns, roads, travel, coverage, area, speeds.car, speeds.walk, "
+                "providers, providers.columns, roads, travel, coverage, area, journeys, journeys.<group>, ranking, speeds.car, speeds.walk, "
                 "speeds.cycle)",
                 section);
 }
@@ -603,6 +715,32 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     cfg->coverage.gap_minutes = 30;
     cfg->coverage.access_ratio = 0.5;
     cfg->area.hex_side_m = 1000;
+    /* Journey goals (docs/journeys.md): a 20-minute walk is the council's
+     * independent-travel goal; 45 minutes is the longest passenger-transport
+     * journey the sample council accepts; people with dementia get stricter
+     * ones by default. */
+    cfg->journeys.enabled = true;
+    static const double goals[GM__TM_COUNT] = {45, 20, 20, 30};
+    memcpy(cfg->journeys.goal_min, goals, sizeof goals);
+    for (int g = 0; g < GM__NGROUPS; g++)
+        for (int m = 0; m < GM__TM_COUNT; m++)
+            cfg->journeys.group_goal_min[g][m] = NAN;
+    cfg->journeys.group_goal_min[2][0] = 30; /* dementia: car */
+    cfg->journeys.group_goal_min[2][1] = cfg->journeys.group_goal_min[2][2] = 15;
+    cfg->journeys.independent = GM__TM_WALK | GM__TM_WALK_SLOW | GM__TM_CYCLE;
+    cfg->journeys.far_extra_min = 10;
+    /* Ranking weights (docs/ranking.md): a minute of travel is one point;
+     * GBP 10 a day is two; a spot or legacy site costs 5 points; the
+     * person's choice and continuity are worth 10 (ten minutes' travel). */
+    cfg->ranking.enabled = true;
+    cfg->ranking.top = 5;
+    cfg->ranking.w_time = 1;
+    cfg->ranking.w_price = 2;
+    cfg->ranking.w_spot = 5;
+    cfg->ranking.w_legacy = 5;
+    cfg->ranking.w_preference = 10;
+    cfg->ranking.w_continuity = 10;
+    cfg->ranking.assign = GM__ASSIGN_MIN_COST;
     for (int m = 0; m < 3; m++) {
         for (int c = 0; c < GM__NCLASSES; c++)
             cfg->travel.speed_kmh[m][c] = NAN;

@@ -38,6 +38,15 @@ enum {
 
 #define GM__COVERAGE_MAX_THR 6
 
+/* Customer groups with their own journey goals: the GM_NEED_* bits in order,
+ * then people with reduced mobility. */
+#define GM__NGROUPS 8
+#define GM__GROUP_REDUCED_MOBILITY 7
+extern const char *const gm__group_names[GM__NGROUPS];
+
+/* How [ranking] places everyone at once. */
+enum { GM__ASSIGN_NONE = 0, GM__ASSIGN_NEED_ORDER, GM__ASSIGN_MIN_COST };
+
 /* Road classes as named in [speeds.*] sections, in gm__road_class order. */
 #define GM__NCLASSES 10
 extern const char *const gm__class_names[GM__NCLASSES];
@@ -100,6 +109,28 @@ struct gm_config {
         double access_ratio;               /* underserved below this share of the county median index */
         bool nhs_rounding;                 /* suppression: 1-7 withheld, others rounded to 5 */
     } coverage;
+
+    /* [journeys]: each placement's journey against independent-travel goals. */
+    struct {
+        bool enabled;                      /* default yes when travel runs */
+        double goal_min[GM__TM_COUNT];     /* goal per mode, minutes */
+        double group_goal_min[GM__NGROUPS][GM__TM_COUNT]; /* [journeys.<group>]; NAN: none */
+        unsigned independent;              /* GM__TM_* bits that count as travelling independently */
+        double far_extra_min;              /* a suitable site with room this much quicker is flagged */
+    } journeys;
+
+    /* [ranking]: the suitable providers of each placement, scored. */
+    struct {
+        bool enabled;                      /* default yes when travel runs */
+        int top;                           /* sites listed per customer */
+        double w_time;                     /* points per minute of travel by the person's mode */
+        double w_price;                    /* points per GBP 10 a day */
+        double w_spot, w_legacy;           /* points for a spot-purchase / legacy site (framework: 0) */
+        double w_preference;               /* points taken off for the customer's stated choice */
+        double w_continuity;               /* points taken off for the current site */
+        bool allow_out_of_area;            /* sites outside [area] boundary are eligible */
+        int assign;                        /* GM__ASSIGN_* */
+    } ranking;
 };
 
 /* Look up the file column mapped to a schema field, or NULL if not remapped. */

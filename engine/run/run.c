@@ -15,6 +15,7 @@
 #include "layers.h"
 #include "travel.h"
 #include "../analysis/coverage.h"
+#include "../io/jsonout.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -210,7 +211,6 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             snprintf(names[nout++], 64, "%s.qml", cl[k]);
             snprintf(names[nout++], 64, "%s.csv", cl[k]);
         }
-        snprintf(names[nout++], 64, "summary.json");
         sum.coverage = true;
         sum.zones = cov->nzones;
         for (size_t z = 0; z < cov->nzones; z++)
@@ -225,6 +225,27 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             if (cov->cov[i].service == 0 && cov->cov[i].tm == cfg->coverage.gap_mode &&
                 cov->cov[i].minutes == cfg->coverage.gap_minutes && cov->cov[i].customers)
                 sum.pct_customers_within = 100.0 * cov->cov[i].customers_in / cov->cov[i].customers;
+    }
+    /* summary.json: each stage adds its figures. */
+    if (cov) {
+        cJSON *sdoc = cJSON_CreateObject();
+        if (!sdoc) {
+            st = gm__err(ctx, GM_E_NOMEM, "out of memory writing summary.json");
+            goto cleanup;
+        }
+        cJSON_AddStringToObject(sdoc, "about",
+                                "The shareable figures of a gapmap run; docs/outputs.md explains each one. "
+                                "Counts of people below the suppression threshold are null.");
+        cJSON_AddStringToObject(sdoc, "run", cfg->name);
+        cJSON_AddNumberToObject(sdoc, "suppress_below", cfg->suppress_below);
+        cJSON_AddStringToObject(sdoc, "suppression", cfg->coverage.nhs_rounding ? "nhs" : "threshold");
+        st = gm__coverage_summary(ctx, cfg, travel, cov, sdoc);
+        if (st == GM_OK)
+            st = gm__json_write(ctx, cfg->output, "summary.json", sdoc);
+        cJSON_Delete(sdoc);
+        if (st != GM_OK)
+            goto cleanup;
+        snprintf(names[nout++], 64, "summary.json");
     }
     size_t nrej;
     const gm_reject *rej = gm_inputs_rejects(in, &nrej);
