@@ -44,6 +44,8 @@ enum {
     GM_STAGE_LAYERS = 1u << 0, /**< customers and providers layers */
     GM_STAGE_TRAVEL = 1u << 1, /**< networks and the travel matrix (needs [roads]) */
     GM_STAGE_COVERAGE = 1u << 2, /**< catchments, coverage, zones, gaps (needs [coverage] and travel) */
+    GM_STAGE_JOURNEYS = 1u << 3, /**< each placement's journey against the goals (needs travel) */
+    GM_STAGE_RANK = 1u << 4,     /**< ranked shortlist, assignment and spend (needs travel) */
     GM_STAGE_ALL = 0xffu
 };
 
