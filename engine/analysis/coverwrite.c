@@ -12,9 +12,7 @@
  */
 #include "coverage.h"
 
-#include "../io/csvout.h"
-#include "../io/qml.h"
-#include "../io/vwriter.h"
+#include "../io/laytab.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -22,11 +20,9 @@
 #include <string.h>
 
 typedef struct wctx {
-    gm_ctx *ctx;
     const gm_config *cfg;
     const gm_site *ss;
     const gm__coverage *c;
-    char buf[32][64];   /* text of numbers for the current row's CSV */
 } wctx;
 
 /* A count of people as it may be shared: false when withheld. */
@@ -55,74 +51,6 @@ static gm__value people(const gm_config *cfg, uint32_t v)
     return gm__shareable(cfg, v, &o) ? vi(o) : vnull();
 }
 
-typedef struct table {
-    const char *name;            /* layer stem and CSV name */
-    gm__gtype geom;
-    size_t nfields;
-    const gm__field_def *fields;
-    const bool *people;          /* nfields: a count of people (withheld shown as "*") */
-    size_t nrows;
-    /* Fill values (nfields) of row i and return its geometry (borrowed; may be NULL). */
-    const void *(*row)(wctx *w, size_t i, gm__value *values);
-    gm__qml_style style;
-} table;
-
-static gm_status write_table(wctx *w, const char *dir, const table *t)
-{
-    gm_ctx *ctx = w->ctx;
-    gm__layer_def def = {t->name, t->geom, t->nfields, t->fields};
-    gm__vwriter *vw = NULL;
-    gm__csvout *cw = NULL;
-    gm__value values[40];
-    const char *cells[40];
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.csv", dir, t->name);
-    gm_status st = gm__vwriter_open(ctx, dir, &def, w->cfg->formats, &vw);
-    if (st == GM_OK)
-        st = gm__csvout_open(ctx, path, &cw);
-    const char *head[40];
-    for (size_t f = 0; f < t->nfields; f++)
-        head[f] = t->fields[f].name;
-    if (st == GM_OK)
-        st = gm__csvout_row(cw, head, t->nfields);
-    for (size_t i = 0; st == GM_OK && i < t->nrows; i++) {
-        const void *g = t->row(w, i, values);
-        for (size_t f = 0; f < t->nfields; f++) {
-            const gm__field_def *fd = &t->fields[f];
-            if (gm__value_is_null(fd->type, &values[f]))
-                cells[f] = t->people && t->people[f] ? "*" : "";
-            else if (fd->type == GM__FT_STRING)
-                cells[f] = values[f].s;
-            else if (fd->type == GM__FT_INT)
-                snprintf(w->buf[f], sizeof w->buf[f], "%lld", (long long)values[f].i), cells[f] = w->buf[f];
-            else
-                cells[f] = gm__fmt_fixed(w->buf[f], sizeof w->buf[f], values[f].d, fd->precision);
-        }
-        if ((st = gm__csvout_row(cw, cells, t->nfields)) != GM_OK)
-            break;
-        if (g)
-            st = gm__vwriter_add_geos(vw, values, g);
-        else if (t->geom == GM__GT_POLYGON) /* nothing within: a null geometry keeps the row */
-            st = gm__vwriter_add_geos(vw, values, NULL);
-    }
-    if (st == GM_OK) {
-        st = gm__vwriter_close(vw);
-        vw = NULL;
-    }
-    if (st == GM_OK) {
-        st = gm__csvout_close(cw);
-        cw = NULL;
-    }
-    if (st == GM_OK) {
-        gm__qml_style style = t->style;
-        style.layer = &def;
-        st = gm__qml_write(ctx, dir, t->name, &style);
-    }
-    gm__vwriter_abort(vw);
-    gm__csvout_abort(cw);
-    return st;
-}
-
 static const char *mode_name(int tm)
 {
     return gm__travel_mode_names[tm];
@@ -139,8 +67,10 @@ static const gm__field_def CATCH_F[] = {
     {"mode", GM__FT_STRING, 0},    {"minutes", GM__FT_REAL, 0},     {"area_km2", GM__FT_REAL, 2},
     {"postcodes", GM__FT_INT, 0},
 };
-static const void *catch_row(wctx *w, size_t i, gm__value *v)
+static const void *catch_row(void *arg, size_t i, gm__value *v, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     const gm__catchment *e = &w->c->catch[i];
     const gm_site *s = &w->ss[e->site];
     v[0] = vs(s->site_id), v[1] = vs(site_label(s)), v[2] = vs(s->provider_name), v[3] = vs(mode_name(e->tm));
@@ -153,8 +83,10 @@ static const gm__field_def PART_F[] = {
     {"site_id", GM__FT_STRING, 0}, {"site_name", GM__FT_STRING, 0}, {"provider", GM__FT_STRING, 0},
     {"mode", GM__FT_STRING, 0},    {"area_km2", GM__FT_REAL, 2},    {"postcodes", GM__FT_INT, 0},
 };
-static const void *part_row(wctx *w, size_t i, gm__value *v)
+static const void *part_row(void *arg, size_t i, gm__value *v, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     const gm__partpoly *e = &w->c->part[i];
     const gm_site *s = &w->ss[e->site];
     v[0] = vs(s->site_id), v[1] = vs(site_label(s)), v[2] = vs(s->provider_name), v[3] = vs(mode_name(e->tm));
@@ -170,8 +102,10 @@ static const gm__field_def COV_F[] = {
     {"customers_pct", GM__FT_REAL, 1},
 };
 static const bool COV_P[] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
-static const void *cov_row(wctx *w, size_t i, gm__value *v)
+static const void *cov_row(void *arg, size_t i, gm__value *v, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     const gm__covpoly *e = &w->c->cov[i];
     v[0] = vs(gm__service_names[e->service]), v[1] = vs(mode_name(e->tm)), v[2] = vd(e->minutes);
     v[3] = vd(e->area_km2), v[4] = vi(e->postcodes_in), v[5] = vi(e->postcodes);
@@ -199,8 +133,10 @@ static const gm__field_def ZONE_F[] = {
     {"gap_id", GM__FT_STRING, 0},
 };
 static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0};
-static const void *zone_row(wctx *w, size_t i, gm__value *v)
+static const void *zone_row(void *arg, size_t i, gm__value *v, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     const gm__zone *z = &w->c->zones[i];
     int64_t dummy;
     bool ok = gm__shareable(w->cfg, z->customers, &dummy); /* the zone's customer figures may be shown */
@@ -233,8 +169,10 @@ static const gm__field_def GAP_F[] = {
     {"score", GM__FT_REAL, 1},      {"nearest_sites", GM__FT_STRING, 0}, {"reasons", GM__FT_STRING, 0},
 };
 static const bool GAP_P[] = {0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0};
-static const void *gap_row(wctx *w, size_t i, gm__value *v)
+static const void *gap_row(void *arg, size_t i, gm__value *v, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     const gm__gap *g = &w->c->gaps[i];
     v[0] = vs(g->id), v[1] = vi(g->rank), v[2] = vs(g->zones), v[3] = vi(g->nzones);
     v[4] = people(w->cfg, g->customers), v[5] = vi(g->postcodes);
@@ -337,7 +275,7 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
                              const gm__travel *t, const gm__coverage *c)
 {
     size_t ns;
-    wctx w = {.ctx = ctx, .cfg = cfg, .ss = gm_inputs_sites(in, &ns), .c = c};
+    wctx w = {.cfg = cfg, .ss = gm_inputs_sites(in, &ns), .c = c};
     /* Graduated classes over minutes: every threshold any mode uses. */
     double mins[GM__TM_COUNT * GM__COVERAGE_MAX_THR];
     size_t nmins = 0;
@@ -370,20 +308,21 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
         {1, 3, NULL, "rank 2-3", "#de2d26"},
         {3, 1e9, NULL, "rank 4 and after", "#fb6a4a"},
     };
-    table tabs[] = {
-        {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row,
-         {GM__GT_POLYGON, GM__QML_GRADUATED, "minutes", band, nmins, NULL, 0.45, NULL, 0, NULL, NULL}},
-        {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row,
-         {GM__GT_POLYGON, GM__QML_SINGLE, NULL, NULL, 0, "#80b1d3", 0.35, "#1f4e79", 0.3, NULL, NULL}},
-        {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row,
-         {GM__GT_POLYGON, GM__QML_GRADUATED, "minutes", band, nmins, NULL, 0.45, NULL, 0, NULL, NULL}},
-        {"zones", GM__GT_POLYGON, 28, ZONE_F, ZONE_P, c->nzones, zone_row,
-         {GM__GT_POLYGON, GM__QML_CATEGORIZED, "underserved", under_cls, 2, NULL, 0.6, "#ffffff", 0.2, NULL, NULL}},
-        {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row,
-         {GM__GT_POLYGON, GM__QML_GRADUATED, "rank", gap_cls, 3, NULL, 0.7, "#67000d", 0.6, "gap_id", NULL}},
+    const gm__qml_style styles[] = {
+        {GM__GT_POLYGON, GM__QML_GRADUATED, "minutes", band, nmins, NULL, 0.45, NULL, 0, NULL, NULL},
+        {GM__GT_POLYGON, GM__QML_SINGLE, NULL, NULL, 0, "#80b1d3", 0.35, "#1f4e79", 0.3, NULL, NULL},
+        {GM__GT_POLYGON, GM__QML_CATEGORIZED, "underserved", under_cls, 2, NULL, 0.6, "#ffffff", 0.2, NULL, NULL},
+        {GM__GT_POLYGON, GM__QML_GRADUATED, "rank", gap_cls, 3, NULL, 0.7, "#67000d", 0.6, "gap_id", NULL},
+    };
+    const gm__laytab tabs[] = {
+        {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row, &w, &styles[0], true},
+        {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row, &w, &styles[1], true},
+        {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row, &w, &styles[0], true},
+        {"zones", GM__GT_POLYGON, 28, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
+        {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row, &w, &styles[3], true},
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)
-        st = write_table(&w, dir, &tabs[k]);
+        st = gm__laytab_write(ctx, dir, cfg->formats, &tabs[k]);
     return st;
 }

@@ -1,0 +1,37 @@
+/*
+ * A layer and its table from one row function: every stage that writes a
+ * layer also writes the same attributes as <name>.csv, so the map and the
+ * spreadsheet never disagree, and (optionally) the layer's QGIS style.
+ * Values a caller marks as counts of people are written as "*" in the CSV
+ * when null (withheld), and as null in the layer.
+ */
+#ifndef GM_ENGINE_IO_LAYTAB_H
+#define GM_ENGINE_IO_LAYTAB_H
+
+#include "qml.h"
+#include "vwriter.h"
+
+#define GM__LAYTAB_MAX_FIELDS 48
+
+typedef struct gm__laytab {
+    const char *name;            /* layer stem and CSV name */
+    gm__gtype geom;
+    size_t nfields;              /* at most GM__LAYTAB_MAX_FIELDS */
+    const gm__field_def *fields;
+    const bool *people;          /* nfields flags, or NULL: counts of people (withheld shown as "*") */
+    size_t nrows;
+    /* Fill values (nfields) of row i; return its geometry (a GEOSGeometry *,
+     * working CRS), or NULL for none.  Set *owned to that geometry when the
+     * writer should destroy it after use (one made for the row). */
+    const void *(*row)(void *arg, size_t i, gm__value *values, void **owned);
+    void *arg;
+    const gm__qml_style *style;  /* NULL: no .qml; its layer is set by the writer */
+    bool layer;                  /* false: the CSV alone */
+} gm__laytab;
+
+/* Write dir/<name>.csv, and when t->layer the layer in formats (GM__FMT_*)
+ * and its style.  Errors: those of the writers (GM_E_IO, GM_E_GDAL,
+ * GM_E_ARG, GM_E_NOMEM). */
+gm_status gm__laytab_write(gm_ctx *ctx, const char *dir, unsigned formats, const gm__laytab *t);
+
+#endif
