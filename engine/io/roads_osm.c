@@ -15,7 +15,10 @@
  * written to disk and no process-wide config option is touched.  Only the
  * lines layer is built (SET interest_layers), read in file order with
  * GDALDatasetGetNextFeature (the driver's fast path, RFC 66), and filtered to
- * highway=* and route=ferry before its geometry is assembled.
+ * highway=* and route=ferry before its geometry is assembled.  A line's FID is
+ * its way id, so no osm_id column is formatted and parsed back.  The data set
+ * is closed as soon as the ways are read: its node index and SQLite cache are
+ * freed before the split allocates.
  *
  * The tag rules (gm__osm_classify) are the UK's defaults from the OSM wiki; the
  * pages are cited where each rule is applied and in docs/travel.md.
@@ -427,16 +430,17 @@ static gm_status build_from_ways(gm_ctx *ctx, const char *path, const char *src_
 /* ---- OSM through GDAL's OSM driver -------------------------------------- */
 
 /* The driver configuration: the lines layer gets a column per tag the rules
- * read (attribute_name_laundering=no keeps "oneway:bicycle" as is); other
- * layers are never built.  closed_ways_are_polygons is GDAL's default list:
- * a closed way is a line unless it is tagged as an area.  */
+ * read (attribute_name_laundering=no keeps "oneway:bicycle" as is) and no
+ * osm_id (the FID is the way id); other layers are never built.
+ * closed_ways_are_polygons is GDAL's default list: a closed way is a line
+ * unless it is tagged as an area.  */
 static const char OSMCONF[] =
     "closed_ways_are_polygons=aeroway,amenity,boundary,building,craft,geological,historic,"
     "landuse,leisure,military,natural,office,place,shop,sport,tourism,highway=platform,"
     "public_transport=platform\n"
     "attribute_name_laundering=no\n"
     "[points]\nosm_id=no\nattributes=highway\nother_tags=no\n"
-    "[lines]\nosm_id=yes\n"
+    "[lines]\nosm_id=no\n"
     "attributes=highway,oneway,oneway:bicycle,junction,maxspeed,access,vehicle,motor_vehicle,"
     "motorcar,foot,bicycle,bridge,tunnel,route,area,motorroad,cycleway\n"
     "other_tags=no\n"
@@ -532,7 +536,6 @@ gm_status gm__roads_read_osm(gm_ctx *ctx, const char *path, gm__roads *r)
     int idx[T_COUNT];
     for (int i = 0; i < T_COUNT; i++)
         idx[i] = OGR_FD_GetFieldIndex(defn, TAG_NAMES[i]);
-    int idx_id = OGR_FD_GetFieldIndex(defn, "osm_id");
     if (idx[T_HIGHWAY] < 0) {
         st = gm__err(ctx, GM_E_GDAL, "%s: the OSM driver did not take gapmap's configuration "
                      "(no highway column)", path);
@@ -566,8 +569,12 @@ gm_status gm__roads_read_osm(gm_ctx *ctx, const char *path, gm__roads *r)
             .bridge = v[T_BRIDGE], .tunnel = v[T_TUNNEL], .route = v[T_ROUTE], .area = v[T_AREA],
             .motorroad = v[T_MOTORROAD], .cycleway = v[T_CYCLEWAY],
         };
+        /* The driver sets a line's FID to its way id (ogrosmlayer.cpp,
+         * SetFieldsFromTags); a negative id (a way not yet uploaded, as JOSM
+         * saves them) is no OSM id, so 0. */
+        GIntBig fid = OGR_F_GetFID(f);
         st = add_way(ctx, r, &w, &t, -1, OGR_F_GetGeometryRef(f), &vb,
-                     parse_u64(field_str(f, idx_id)));
+                     fid > 0 ? (uint64_t)fid : 0);
         OGR_F_Destroy(f);
         if (st != GM_OK)
             goto cleanup;
@@ -575,6 +582,8 @@ gm_status gm__roads_read_osm(gm_ctx *ctx, const char *path, gm__roads *r)
             (st = gm__progress(ctx, (uint64_t)(pct * 800.0), 1000, GM__ROADS_PROGRESS)) != GM_OK)
             goto cleanup;
     }
+    GDALClose(ds); /* frees the node index before the split allocates */
+    ds = NULL;
     gm__gdal_end();
     pushed = false;
 
