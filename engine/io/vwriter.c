@@ -335,12 +335,21 @@ gm_status gm__vwriter_add_geos(gm__vwriter *w, const gm__value *values, const vo
     gm_status st = check_feature(w, values);
     if (st != GM_OK)
         return st;
-    if (!geom)
-        return gm__err(w->ctx, GM_E_ARG, "layer %s, feature %" PRIu64 ": no geometry",
-                       w->def->name, w->nfeatures + 1);
     GEOSContextHandle_t h = gm__geos(w->ctx);
     if (!h)
         return sticky(w, gm__err(w->ctx, GM_E_NOMEM, "could not start GEOS"));
+    if (!geom) {
+        /* No geometry (a site whose catchment is empty): written as a null one,
+         * through an empty geometry of the layer's type. */
+        GEOSGeometry *e = w->def->geom == GM__GT_POINT ? GEOSGeom_createEmptyPoint_r(h)
+                          : w->def->geom == GM__GT_LINE ? GEOSGeom_createEmptyLineString_r(h)
+                                                         : GEOSGeom_createEmptyPolygon_r(h);
+        if (!e)
+            return sticky(w, gm__err(w->ctx, GM_E_NOMEM, "out of memory writing layer %s", w->def->name));
+        st = gm__vwriter_add_geos(w, values, e);
+        GEOSGeom_destroy_r(h, e);
+        return st;
+    }
     int t = GEOSGeomTypeId_r(h, geom);
     if (!type_fits(w->def->geom, t)) {
         char *tn = t >= 0 ? GEOSGeomType_r(h, geom) : NULL;

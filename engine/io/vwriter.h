@@ -64,7 +64,7 @@ gm_status gm__vwriter_add_point(gm__vwriter *w, const gm__value *values, double 
 
 /* Add a feature with a GEOS geometry (GEOSGeometry *, working CRS), of the
  * layer's type (a MultiLineString/MultiPolygon is accepted for line/polygon
- * layers).  The geometry is borrowed. */
+ * layers).  The geometry is borrowed; NULL writes a null geometry. */
 gm_status gm__vwriter_add_geos(gm__vwriter *w, const gm__value *values, const void *geom);
 
 /* Finish: flush, close and rename every file into place.  Frees w whatever

@@ -101,6 +101,7 @@ static const gm__field_def SITE_FIELDS[] = {
     {"places_free", GM__FT_INT, 0},    {"customers_placed", GM__FT_INT, 0},
     {"price_per_day", GM__FT_REAL, 2}, {"framework_status", GM__FT_STRING, 0},
     {"open_days", GM__FT_STRING, 0},   {"virtual", GM__FT_STRING, 0},
+    {"label", GM__FT_STRING, 0},
 };
 
 gm_status gm__write_site_layer(gm_ctx *ctx, const char *dir, unsigned formats, const gm_inputs *in)
@@ -145,6 +146,8 @@ gm_status gm__write_site_layer(gm_ctx *ctx, const char *dir, unsigned formats, c
             str(gm_framework_status_code(s->status)),
             str(days),
             str(s->virtual_support ? "yes" : "no"),
+            /* For map labels: the site's name, or its provider's when it has none. */
+            str(s->site_name[0] ? s->site_name : s->provider_name),
         };
         st = gm__vwriter_add_point(w, v, s->easting_m, s->northing_m);
     }
@@ -162,6 +165,6 @@ gm_status gm__write_site_layer(gm_ctx *ctx, const char *dir, unsigned formats, c
         {0, 0, "legacy", "legacy contract", "#fd8d3c"},
     };
     gm__qml_style qs = {GM__GT_POINT, GM__QML_CATEGORIZED, "framework_status", by_status, 3, NULL, 1.0,
-                        "#000000", 3.2, "site_name", &def};
+                        "#000000", 3.2, "label", &def};
     return gm__qml_write(ctx, dir, "providers", &qs);
 }
