@@ -15,213 +15,41 @@
  *     graph, exported by tests/graph_export.c, to within a second, and is
  *     shown to notice a wrong answer.
  *
- * Inputs written here: 300 customers at every 4th postcode of Rutland's
- * Code-Point file (learning disability, building based) and the 21 social care
- * providers NHS Choices listed in and around Rutland in 2014 (building based,
- * all needs, 20 places).
+ * Inputs (tests/rutland.c, shared with test_realdata_coverage): 300
+ * customers at every 4th postcode of Rutland's Code-Point file and the 21
+ * social care providers NHS Choices listed in and around Rutland in 2014; the
+ * matrix has every pair whatever their needs and services.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
-#include <proj.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "io/table.h"
+#include "rutland.h"
 #include "testutil.h"
 
 #define NCUST 300
-#define MAXSITES 64
-#define PBF "rutland/rutland-latest.osm.pbf"
-#define SHP "rutland/rutland-latest-free.shp.zip"
-#define POSTCODES "rutland/postcodes_codepoint2014.csv"
-#define PROVIDERS "rutland/social_care_providers_2014.csv"
 
-enum { CAR = 0, WALK = 1, NMODES = 2 };
-static const char *const mode_names[NMODES] = {"car", "walk"};
-
-typedef struct pt {
-    char id[24];
-    double x, y; /* EPSG:27700 */
-} pt;
-
-/* A test's inputs and where they are. */
-typedef struct job {
-    char dir[4096];
-    pt cust[NCUST];
-    pt site[MAXSITES];
-    size_t nsite;
-} job;
-
-/* One matrix.csv read back: time/dist per customer, site and mode (NAN when
- * the time is blank). */
-typedef struct matrix {
-    double time_s[NCUST][MAXSITES][NMODES];
-    double dist_m[NCUST][MAXSITES][NMODES];
-    long rows;
-} matrix;
-
-/* The path of a real data file, or skip the test naming it.  Copied into buf
- * (gmt_shared's buffer is static). */
-static const char *shared_or_skip(const char *rel, char *buf, size_t size)
+/* Write customers.csv and providers.csv into a fresh folder (tests/rutland.c:
+ * every 4th postcode, the first NCUST of them). */
+static void make_inputs(gmr_inputs *j, const char *tag)
 {
-    const char *p = gmt_shared(rel);
-    if (!p) {
-        const char *base = getenv("GAPMAP_SHARED_DATA");
-        cr_skip_test("real data not found: %s/%s (set GAPMAP_SHARED_DATA or fetch ../shared/data)",
-                     base && *base ? base : GM_TEST_SHARED_DATA, rel);
-    }
-    snprintf(buf, size, "%s", p);
-    return buf;
-}
-
-static gm__table *open_csv(gm_ctx *ctx, const char *path)
-{
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s: %s", path, gm_ctx_errmsg(ctx));
-    return t;
-}
-
-static size_t col(const gm__table *t, const char *name, const char *path)
-{
-    int c = gm__table_find(t, name);
-    cr_assert_geq(c, 0, "%s has no column %s", path, name);
-    return (size_t)c;
-}
-
-/* A CSV field, quoted when it needs to be. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-/* WGS84 lon/lat -> British National Grid with PROJ (whatever transformation
- * PROJ picks as best available, as any GIS would). */
-typedef struct bng {
-    PJ_CONTEXT *pc;
-    PJ *pj;
-} bng;
-
-static void bng_open(bng *b)
-{
-    b->pc = proj_context_create();
-    PJ *raw = proj_create_crs_to_crs(b->pc, "EPSG:4326", "EPSG:27700", NULL);
-    cr_assert_not_null(raw, "PROJ cannot make EPSG:4326 -> EPSG:27700");
-    b->pj = proj_normalize_for_visualization(b->pc, raw);
-    proj_destroy(raw);
-    cr_assert_not_null(b->pj);
-}
-
-static void bng_point(const bng *b, double lon, double lat, double *x, double *y)
-{
-    PJ_COORD r = proj_trans(b->pj, PJ_FWD, proj_coord(lon, lat, 0, 0));
-    cr_assert(isfinite(r.xy.x) && isfinite(r.xy.y), "PROJ cannot transform %.6f %.6f", lon, lat);
-    *x = r.xy.x;
-    *y = r.xy.y;
-}
-
-static void bng_close(bng *b)
-{
-    proj_destroy(b->pj);
-    proj_context_destroy(b->pc);
-}
-
-/* Write customers.csv and providers.csv into a fresh folder and remember the
- * points the bounds are measured from. */
-static void make_inputs(job *j, const char *tag)
-{
-    char pcfile[4096], provfile[4096];
-    shared_or_skip(POSTCODES, pcfile, sizeof pcfile);
-    shared_or_skip(PROVIDERS, provfile, sizeof provfile);
     const char *d = gmt_tmpdir(tag);
     cr_assert_not_null(d);
-    snprintf(j->dir, sizeof j->dir, "%s", d);
-    gm_ctx *ctx;
-    cr_assert_eq(gm_ctx_new(&ctx), GM_OK);
-    bng b;
-    bng_open(&b);
-
-    /* Customers: every 4th postcode, first NCUST of them.  The same file's
-     * lon/lat columns check the PROJ transform used for the sites below. */
-    char path[4200];
-    snprintf(path, sizeof path, "%s/customers.csv", j->dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs("customer_id,postcode,needs,service\n", f);
-    gm__table *t = open_csv(ctx, pcfile);
-    size_t cpc = col(t, "postcode", pcfile), ce = col(t, "easting", pcfile), cn = col(t, "northing", pcfile),
-           clon = col(t, "lon", pcfile), clat = col(t, "lat", pcfile);
-    bool eof;
-    long row = 0, nc = 0;
-    double worst = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        double e = atof(gm__table_get(t, ce)), n = atof(gm__table_get(t, cn)), x, y;
-        bng_point(&b, atof(gm__table_get(t, clon)), atof(gm__table_get(t, clat)), &x, &y);
-        worst = fmax(worst, hypot(x - e, y - n));
-        if (row++ % 4 != 0 || nc == NCUST)
-            continue;
-        pt *c = &j->cust[nc];
-        snprintf(c->id, sizeof c->id, "C%04ld", nc);
-        c->x = e;
-        c->y = n;
-        fprintf(f, "%s,%s,learning_disability,building_based\n", c->id, gm__table_get(t, cpc));
-        nc++;
-    }
-    gm__table_close(t);
-    fclose(f);
-    cr_assert_eq(nc, NCUST, "%s has only %ld rows", pcfile, row);
-    /* Code-Point's lon/lat were made from its grid references by another
-     * tool; a few metres would mean a different datum shift, not a bug. */
-    cr_assert_lt(worst, 5.0, "PROJ puts Code-Point's lon/lat %.2f m from its easting/northing", worst);
-
-    /* Sites: NHS Choices' lon/lat as given (coords_crs = EPSG:4326). */
-    snprintf(path, sizeof path, "%s/providers.csv", j->dir);
-    f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs("provider_id,provider_name,site_id,easting,northing,services,needs,places_per_day,"
-          "framework_status\n", f);
-    t = open_csv(ctx, provfile);
-    size_t cid = col(t, "OrganisationID", provfile), cname = col(t, "OrganisationName", provfile),
-           plat = col(t, "Latitude", provfile), plon = col(t, "Longitude", provfile);
-    j->nsite = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        cr_assert_lt(j->nsite, MAXSITES);
-        pt *s = &j->site[j->nsite++];
-        const char *lon = gm__table_get(t, plon), *lat = gm__table_get(t, plat);
-        snprintf(s->id, sizeof s->id, "S%s", gm__table_get(t, cid));
-        bng_point(&b, atof(lon), atof(lat), &s->x, &s->y);
-        fprintf(f, "P%s,", gm__table_get(t, cid));
-        put_field(f, gm__table_get(t, cname));
-        fprintf(f, ",%s,%s,%s,building_based,all,20,framework\n", s->id, lon, lat);
-    }
-    gm__table_close(t);
-    fclose(f);
-    cr_assert_gt(j->nsite, 10, "%s: too few providers", provfile);
-    bng_close(&b);
-    gm_ctx_free(ctx);
-    cr_log_info("inputs: %d customers, %zu sites; PROJ vs Code-Point lon/lat: worst %.3f m over %ld postcodes",
-                NCUST, j->nsite, worst, row);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", d);
+    gmr_make_inputs(j, dir, 4, NCUST);
+    cr_log_info("inputs: %zu customers, %zu sites; PROJ vs Code-Point lon/lat: worst %.3f m over %ld postcodes",
+                j->ncust, j->nsite, j->proj_worst_m, j->postcode_rows);
 }
 
 /* Run gapmap matrix on one road file; outputs in <dir>/out-<tag>. */
-static void run_matrix(const job *j, const char *roads, const char *tag)
+static void run_matrix(const gmr_inputs *j, const char *roads, const char *tag)
 {
     char pcfile[4096];
-    shared_or_skip(POSTCODES, pcfile, sizeof pcfile);
+    gmr_shared_or_skip(GMR_POSTCODES, pcfile, sizeof pcfile);
     char ini[8192], name[64];
     snprintf(ini, sizeof ini,
              "[run]\nname = Rutland matrix (%s)\n\n"
@@ -244,54 +72,11 @@ static void run_matrix(const job *j, const char *roads, const char *tag)
     free(text);
 }
 
-static size_t find_id(const pt *p, size_t n, const char *id)
+static gmr_matrix *read_matrix(const gmr_inputs *j, const char *tag)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(p[i].id, id))
-            return i;
-    }
-    cr_assert_fail("matrix.csv names an unknown id %s", id);
-    return 0;
-}
-
-static matrix *read_matrix(const job *j, const char *tag)
-{
-    matrix *m = malloc(sizeof *m);
-    cr_assert_not_null(m);
-    for (size_t k = 0; k < sizeof m->time_s / sizeof(double); k++)
-        (&m->time_s[0][0][0])[k] = (&m->dist_m[0][0][0])[k] = NAN;
-    m->rows = 0;
     char path[4200];
     snprintf(path, sizeof path, "%s/out-%s/matrix.csv", j->dir, tag);
-    gm_ctx *ctx;
-    cr_assert_eq(gm_ctx_new(&ctx), GM_OK);
-    gm__table *t = open_csv(ctx, path);
-    size_t ci = col(t, "customer_id", path), si = col(t, "site_id", path), mi = col(t, "mode", path),
-           ti = col(t, "time_s", path), di = col(t, "dist_m", path);
-    bool eof;
-    size_t c = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        m->rows++;
-        const char *cid = gm__table_get(t, ci);
-        if (strcmp(j->cust[c].id, cid)) /* rows come customer by customer */
-            c = find_id(j->cust, NCUST, cid);
-        size_t s = find_id(j->site, j->nsite, gm__table_get(t, si));
-        const char *mode = gm__table_get(t, mi);
-        int md = !strcmp(mode, "car") ? CAR : !strcmp(mode, "walk") ? WALK : -1;
-        cr_assert_geq(md, 0, "%s: unexpected mode %s", path, mode);
-        const char *tx = gm__table_get(t, ti);
-        cr_assert(isnan(m->time_s[c][s][md]), "%s: %s -> %s (%s) appears twice", path, cid, j->site[s].id, mode);
-        m->time_s[c][s][md] = tx[0] ? atof(tx) : INFINITY;
-        if (tx[0])
-            m->dist_m[c][s][md] = atof(gm__table_get(t, di));
-    }
-    gm__table_close(t);
-    gm_ctx_free(ctx);
-    /* Reconciled against the inputs written above: every customer, site and
-     * mode is a row (all 300 postcodes and every site are located). */
-    cr_assert_eq(m->rows, (long)(NCUST * j->nsite * NMODES), "%s: %ld rows, expected %d x %zu x %d", path,
-                 m->rows, NCUST, j->nsite, NMODES);
-    return m;
+    return gmr_matrix_read(j, path);
 }
 
 /* ---- bounds ------------------------------------------------------------- */
@@ -303,7 +88,7 @@ typedef struct roadcase {
 
 ParameterizedTestParameters(realdata_matrix, road_journeys_are_no_shorter_or_faster_than_the_straight_line)
 {
-    static roadcase cases[] = {{PBF, "pbf"}, {SHP, "shp"}};
+    static roadcase cases[] = {{GMR_PBF, "pbf"}, {GMR_SHP, "shp"}};
     return cr_make_param_array(roadcase, cases, sizeof cases / sizeof *cases);
 }
 
@@ -311,31 +96,31 @@ ParameterizedTest(roadcase *rc, realdata_matrix, road_journeys_are_no_shorter_or
                   .timeout = 180)
 {
     char roads[4096];
-    shared_or_skip(rc->rel, roads, sizeof roads);
-    static job j;
+    gmr_shared_or_skip(rc->rel, roads, sizeof roads);
+    gmr_inputs j;
     make_inputs(&j, rc->tag);
     run_matrix(&j, roads, rc->tag);
-    matrix *m = read_matrix(&j, rc->tag);
+    gmr_matrix *m = read_matrix(&j, rc->tag);
     /* Speeds no journey can beat: 130 km/h is above every car class speed
      * and posted limit in England (70 mph = 113 km/h); on foot, 4.8 km/h is the
      * walking speed itself, and every join leg is walked. */
-    static const double vmax_kmh[NMODES] = {130.0, 4.8};
-    for (int md = 0; md < NMODES; md++) {
+    static const double vmax_kmh[GMR_NMODES] = {130.0, 4.8};
+    for (int md = 0; md < GMR_NMODES; md++) {
         long reached = 0;
         double min_ratio = INFINITY, max_kmh = 0;
-        for (size_t c = 0; c < NCUST; c++) {
+        for (size_t c = 0; c < j.ncust; c++) {
             for (size_t s = 0; s < j.nsite; s++) {
-                double ts = m->time_s[c][s][md], dm = m->dist_m[c][s][md];
+                double ts = m->time_s[gmr_mx(m, c, s, md)], dm = m->dist_m[gmr_mx(m, c, s, md)];
                 if (!isfinite(ts))
                     continue;
                 reached++;
                 double line = hypot(j.cust[c].x - j.site[s].x, j.cust[c].y - j.site[s].y);
                 cr_assert_geq(dm, line - 1.0, "%s %s -> %s (%s): road %.1f m shorter than the straight line %.1f m",
-                              rc->tag, j.cust[c].id, j.site[s].id, mode_names[md], dm, line);
+                              rc->tag, j.cust[c].id, j.site[s].id, gmr_mode_names[md], dm, line);
                 /* matrix.csv rounds times to 0.1 s. */
                 cr_assert_geq(ts + 0.05, line / (vmax_kmh[md] / 3.6),
                               "%s %s -> %s (%s): %.1f s for %.0f m is faster than %.1f km/h", rc->tag,
-                              j.cust[c].id, j.site[s].id, mode_names[md], ts, line, vmax_kmh[md]);
+                              j.cust[c].id, j.site[s].id, gmr_mode_names[md], ts, line, vmax_kmh[md]);
                 if (line > 100) {
                     min_ratio = fmin(min_ratio, dm / line);
                     max_kmh = fmax(max_kmh, line / ts * 3.6);
@@ -344,13 +129,14 @@ ParameterizedTest(roadcase *rc, realdata_matrix, road_journeys_are_no_shorter_or
         }
         /* Enough pairs for the bounds to mean something (2 h covers all of
          * Rutland by car; on foot 9.6 km). */
-        cr_assert_gt(reached, md == CAR ? 5000 : 1500, "%s %s: only %ld pairs reached", rc->tag, mode_names[md],
+        cr_assert_gt(reached, md == GMR_CAR ? 5000 : 1500, "%s %s: only %ld pairs reached", rc->tag, gmr_mode_names[md],
                      reached);
         cr_log_info("%s %s: %ld of %zu pairs reached; least road/straight distance %.3f, fastest straight-line "
                     "speed %.1f km/h (bound %.1f)",
-                    rc->tag, mode_names[md], reached, NCUST * j.nsite, min_ratio, max_kmh, vmax_kmh[md]);
+                    rc->tag, gmr_mode_names[md], reached, j.ncust * j.nsite, min_ratio, max_kmh, vmax_kmh[md]);
     }
-    free(m);
+    gmr_matrix_free(m);
+    gmr_inputs_free(&j);
 }
 
 /* ---- .osm.pbf against the Geofabrik shapefile ---------------------------- */
@@ -371,21 +157,21 @@ Test(realdata_matrix, osm_pbf_and_geofabrik_shapefile_give_nearly_the_same_matri
      * path, so most pairs agree exactly and the shapefile reaches a little
      * more.  Walking has no one-way rules: tighter agreement. */
     char pbf[4096], shp[4096];
-    shared_or_skip(PBF, pbf, sizeof pbf);
-    shared_or_skip(SHP, shp, sizeof shp);
-    static job j;
+    gmr_shared_or_skip(GMR_PBF, pbf, sizeof pbf);
+    gmr_shared_or_skip(GMR_SHP, shp, sizeof shp);
+    gmr_inputs j;
     make_inputs(&j, "pbfshp");
     run_matrix(&j, pbf, "pbf");
     run_matrix(&j, shp, "shp");
-    matrix *a = read_matrix(&j, "pbf"), *b = read_matrix(&j, "shp");
-    static const double median_max[NMODES] = {0.02, 0.01};
-    double *rel = malloc(NCUST * MAXSITES * sizeof *rel);
+    gmr_matrix *a = read_matrix(&j, "pbf"), *b = read_matrix(&j, "shp");
+    static const double median_max[GMR_NMODES] = {0.02, 0.01};
+    double *rel = malloc(j.ncust * j.nsite * sizeof *rel);
     cr_assert_not_null(rel);
-    for (int md = 0; md < NMODES; md++) {
+    for (int md = 0; md < GMR_NMODES; md++) {
         long na = 0, nb = 0, n = 0, within10 = 0, same = 0;
-        for (size_t c = 0; c < NCUST; c++) {
+        for (size_t c = 0; c < j.ncust; c++) {
             for (size_t s = 0; s < j.nsite; s++) {
-                double ta = a->time_s[c][s][md], tb = b->time_s[c][s][md];
+                double ta = a->time_s[gmr_mx(a, c, s, md)], tb = b->time_s[gmr_mx(b, c, s, md)];
                 na += isfinite(ta);
                 nb += isfinite(tb);
                 if (!isfinite(ta) || !isfinite(tb))
@@ -396,7 +182,7 @@ Test(realdata_matrix, osm_pbf_and_geofabrik_shapefile_give_nearly_the_same_matri
                 same += ta == tb;
             }
         }
-        cr_assert_gt(n, 1000, "%s: only %ld pairs reached from both sources", mode_names[md], n);
+        cr_assert_gt(n, 1000, "%s: only %ld pairs reached from both sources", gmr_mode_names[md], n);
         qsort(rel, (size_t)n, sizeof *rel, cmp_double);
         double median = n % 2 ? rel[n / 2] : (rel[n / 2 - 1] + rel[n / 2]) / 2;
         double p90 = rel[(size_t)ceil(0.9 * (double)n) - 1];
@@ -405,16 +191,17 @@ Test(realdata_matrix, osm_pbf_and_geofabrik_shapefile_give_nearly_the_same_matri
         cr_log_info("pbf vs shp, %s: reached %ld (pbf) / %ld (shp), %ld in both, counts differ by %.2f%%; "
                     "time: %.1f%% identical, median |rel diff| %.3f%%, 90th percentile %.2f%%, "
                     "%.1f%% within 10%%, worst %.1f%%",
-                    mode_names[md], na, nb, n, 100 * count_diff, 100.0 * (double)same / (double)n, 100 * median,
+                    gmr_mode_names[md], na, nb, n, 100 * count_diff, 100.0 * (double)same / (double)n, 100 * median,
                     100 * p90, 100 * frac10, 100 * rel[n - 1]);
         cr_expect_lt(median, median_max[md], "%s: median relative time difference %.3f%% (limit %.0f%%)",
-                     mode_names[md], 100 * median, 100 * median_max[md]);
-        cr_expect_geq(frac10, 0.90, "%s: only %.1f%% of pairs within 10%%", mode_names[md], 100 * frac10);
-        cr_expect_lt(count_diff, 0.02, "%s: reached pairs %ld (pbf) vs %ld (shp)", mode_names[md], na, nb);
+                     gmr_mode_names[md], 100 * median, 100 * median_max[md]);
+        cr_expect_geq(frac10, 0.90, "%s: only %.1f%% of pairs within 10%%", gmr_mode_names[md], 100 * frac10);
+        cr_expect_lt(count_diff, 0.02, "%s: reached pairs %ld (pbf) vs %ld (shp)", gmr_mode_names[md], na, nb);
     }
     free(rel);
-    free(a);
-    free(b);
+    gmr_matrix_free(a);
+    gmr_matrix_free(b);
+    gmr_inputs_free(&j);
 }
 
 /* ---- networkx, an independent shortest-path implementation -------------- */
@@ -428,8 +215,8 @@ typedef struct nxcase {
 ParameterizedTestParameters(realdata_matrix, networkx_finds_the_same_shortest_times)
 {
     static nxcase cases[] = {
-        {PBF, true, "car"},
-        {PBF, true, "walk"},
+        {GMR_PBF, true, "car"},
+        {GMR_PBF, true, "walk"},
         {"geodata/roads.gpkg", false, "car"},
     };
     return cr_make_param_array(nxcase, cases, sizeof cases / sizeof *cases);
@@ -543,7 +330,7 @@ ParameterizedTest(nxcase *nc, realdata_matrix, networkx_finds_the_same_shortest_
 {
     char roads[4096];
     if (nc->shared)
-        shared_or_skip(nc->rel, roads, sizeof roads);
+        gmr_shared_or_skip(nc->rel, roads, sizeof roads);
     else
         snprintf(roads, sizeof roads, "%s", gmt_src(nc->rel));
     if (gmt_system("/usr/bin/python3 -c 'import networkx' >/dev/null 2>&1") != 0)
