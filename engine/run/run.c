@@ -15,6 +15,7 @@
 #include "layers.h"
 #include "travel.h"
 #include "../analysis/coverage.h"
+#include "../analysis/journeys.h"
 #include "../io/jsonout.h"
 
 #include <errno.h>
@@ -126,6 +127,10 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     gm__rejlist travel_warn = {0};
     gm__travel *travel = NULL;
     gm__coverage *cov = NULL;
+    gm__journeys *jrn = NULL;
+    gm__journeys_in jin;
+    bool *in_area = NULL;
+    memset(&jin, 0, sizeof jin);
     gm_status st;
     if ((stages & GM_STAGE_TRAVEL) && !(stages & GM_STAGE_LAYERS) && !cfg->roads.file)
         return gm__err(ctx, GM_E_CONFIG,
@@ -174,7 +179,29 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         (st = gm__coverage_run(ctx, cfg, in, dir, travel, &cov)) != GM_OK)
         goto cleanup;
 
-    /* 5. Outputs. */
+    /* 5. Journeys against the independent-travel goals. */
+    if (travel && (stages & GM_STAGE_JOURNEYS) && cfg->journeys.enabled) {
+        size_t nc, ns;
+        const gm_customer *cs = gm_inputs_customers(in, &nc);
+        const gm_site *ss = gm_inputs_sites(in, &ns);
+        if (!(in_area = gm__malloc((ns ? ns : 1) * sizeof *in_area))) {
+            st = gm__err(ctx, GM_E_NOMEM, "out of memory checking journeys");
+            goto cleanup;
+        }
+        if ((st = gm__sites_in_area(ctx, cfg, ss, ns, in_area)) != GM_OK)
+            goto cleanup;
+        jin = (gm__journeys_in){cfg, cs, nc, ss, ns, {NULL}, {NULL}, in_area};
+        for (int tm = 0; tm < GM__TM_COUNT; tm++)
+            if (travel->computed & (1u << tm)) {
+                jin.time_s[tm] = travel->modes[tm].m->time_s;
+                jin.dist_m[tm] = travel->modes[tm].m->dist_m;
+            }
+        gm__log(ctx, GM_LOG_INFO, "Checking journeys against the goals");
+        if ((st = gm__journeys_run(ctx, &jin, &jrn)) != GM_OK)
+            goto cleanup;
+    }
+
+    /* 6. Outputs. */
     if ((st = make_dir(ctx, cfg->output)) != GM_OK)
         goto cleanup;
     char names[96][64];
@@ -226,8 +253,21 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
                 cov->cov[i].minutes == cfg->coverage.gap_minutes && cov->cov[i].customers)
                 sum.pct_customers_within = 100.0 * cov->cov[i].customers_in / cov->cov[i].customers;
     }
+    if (jrn && jrn->n == 0)
+        gm__log(ctx, GM_LOG_INFO, "No customer has a current placement: no journeys to check");
+    if (jrn && jrn->n > 0) {
+        if ((st = gm__journeys_write(ctx, cfg->output, &jin, jrn)) != GM_OK)
+            goto cleanup;
+        nout = layer_files("journeys", cfg->formats, names, nout);
+        snprintf(names[nout++], 64, "journeys.qml");
+        snprintf(names[nout++], 64, "journeys.csv");
+        snprintf(names[nout++], 64, "journeys_review.csv");
+        snprintf(names[nout++], 64, "journeys_summary.csv");
+        sum.journeys = jrn->n;
+        sum.journeys_flagged = jrn->any_flag;
+    }
     /* summary.json: each stage adds its figures. */
-    if (cov) {
+    if (cov || jrn) {
         cJSON *sdoc = cJSON_CreateObject();
         if (!sdoc) {
             st = gm__err(ctx, GM_E_NOMEM, "out of memory writing summary.json");
@@ -239,7 +279,9 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         cJSON_AddStringToObject(sdoc, "run", cfg->name);
         cJSON_AddNumberToObject(sdoc, "suppress_below", cfg->suppress_below);
         cJSON_AddStringToObject(sdoc, "suppression", cfg->coverage.nhs_rounding ? "nhs" : "threshold");
-        st = gm__coverage_summary(ctx, cfg, travel, cov, sdoc);
+        st = cov ? gm__coverage_summary(ctx, cfg, travel, cov, sdoc) : GM_OK;
+        if (st == GM_OK && jrn)
+            st = gm__journeys_summary(ctx, &jin, jrn, sdoc);
         if (st == GM_OK)
             st = gm__json_write(ctx, cfg->output, "summary.json", sdoc);
         cJSON_Delete(sdoc);
@@ -286,6 +328,8 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         *summary = sum;
 
 cleanup:
+    gm__journeys_free(jrn);
+    gm__free(in_area);
     gm__coverage_free(ctx, cov);
     gm__travel_free(travel);
     gm__rejlist_free(&travel_warn);

@@ -37,6 +37,8 @@ typedef struct gm_run_summary {
     double gap_minutes;         /**< the threshold gaps are judged by ... */
     unsigned gap_mode;          /**< ... in this mode (0 car, 1 walk, 2 walk_slow, 3 cycle) */
     double pct_customers_within; /**< customers with a suitable site within it, % */
+    size_t journeys;            /**< placements checked against the journey goals */
+    size_t journeys_flagged;    /**< of those, with at least one flag */
 } gm_run_summary;
 
 /** Stages of a run, for gm_run_stages(). */
