@@ -170,57 +170,15 @@ void gmr_make_inputs(gmr_inputs *in, const char *dir, size_t stride, size_t coun
     char *text = NULL;
     size_t len = 0;
 
-    /* Customers.  The same file's lon/lat columns check the PROJ transform
-     * used for the sites below. */
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    fputs("customer_id,postcode,needs,service\n", f);
-    gm__table *t = gmr_csv_open(ctx, pcfile);
-    size_t cpc = gmr_csv_col(t, "postcode", pcfile), ce = gmr_csv_col(t, "easting", pcfile),
-           cn = gmr_csv_col(t, "northing", pcfile), clon = gmr_csv_col(t, "lon", pcfile),
-           clat = gmr_csv_col(t, "lat", pcfile);
-    bool eof;
-    long row = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        double e = atof(gm__table_get(t, ce)), n = atof(gm__table_get(t, cn)), x, y;
-        bng_point(&b, atof(gm__table_get(t, clon)), atof(gm__table_get(t, clat)), &x, &y);
-        in->proj_worst_m = fmax(in->proj_worst_m, hypot(x - e, y - n));
-        if ((size_t)row++ % stride != 0 || in->ncust == count)
-            continue;
-        size_t i = in->ncust++;
-        gmr_point *c = &in->cust[i];
-        const term *nd = &CUST_NEEDS[i % NELEM(CUST_NEEDS)], *sv = &CUST_SERVICES[i / 4 % NELEM(CUST_SERVICES)];
-        snprintf(c->id, sizeof c->id, "C%04zu", i);
-        c->x = e;
-        c->y = n;
-        c->needs = nd->bits;
-        c->services = sv->bits;
-        fprintf(f, "%s,%s,", c->id, gm__table_get(t, cpc));
-        put_field(f, nd->text);
-        fputc(',', f);
-        put_field(f, sv->text);
-        fputc('\n', f);
-    }
-    in->postcode_rows = row;
-    gm__table_close(t);
-    cr_assert_eq(fclose(f), 0);
-    cr_assert_eq(in->ncust, count, "%s has only %ld rows: not %zu customers at every %zu-th", pcfile, row, count,
-                 stride);
-    gmr_write_if_changed(dir, "customers.csv", text);
-    free(text);
-    /* Code-Point's lon/lat were made from its grid references by another
-     * tool; a few metres would mean a different datum shift, not a bug. */
-    cr_assert_lt(in->proj_worst_m, 5.0, "PROJ puts Code-Point's lon/lat %.2f m from its easting/northing",
-                 in->proj_worst_m);
-
     /* Sites: NHS Choices' lon/lat as given (coords_crs = EPSG:4326). */
-    f = open_memstream(&text, &len);
+    FILE *f = open_memstream(&text, &len);
     cr_assert_not_null(f);
     fputs("provider_id,provider_name,site_id,easting,northing,services,needs,places_per_day,"
           "framework_status\n", f);
-    t = gmr_csv_open(ctx, provfile);
+    gm__table *t = gmr_csv_open(ctx, provfile);
     size_t cid = gmr_csv_col(t, "OrganisationID", provfile), cname = gmr_csv_col(t, "OrganisationName", provfile),
            plat = gmr_csv_col(t, "Latitude", provfile), plon = gmr_csv_col(t, "Longitude", provfile);
+    bool eof;
     while (gm__table_next(t, &eof) == GM_OK && !eof) {
         cr_assert_lt(in->nsite, GMR_MAXSITES);
         size_t k = in->nsite++;
@@ -245,6 +203,52 @@ void gmr_make_inputs(gmr_inputs *in, const char *dir, size_t stride, size_t coun
     cr_assert_gt(in->nsite, 10, "%s: too few providers", provfile);
     gmr_write_if_changed(dir, "providers.csv", text);
     free(text);
+
+    /* Customers.  The same file's lon/lat columns check the PROJ transform
+     * used for the sites above.  Two in three have a current placement (a
+     * site by index, as a placement history would be: not always the
+     * nearest or a suitable one) and a way of travelling. */
+    f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fputs("customer_id,postcode,needs,service,current_site,transport\n", f);
+    t = gmr_csv_open(ctx, pcfile);
+    size_t cpc = gmr_csv_col(t, "postcode", pcfile), ce = gmr_csv_col(t, "easting", pcfile),
+           cn = gmr_csv_col(t, "northing", pcfile), clon = gmr_csv_col(t, "lon", pcfile),
+           clat = gmr_csv_col(t, "lat", pcfile);
+    long row = 0;
+    while (gm__table_next(t, &eof) == GM_OK && !eof) {
+        double e = atof(gm__table_get(t, ce)), n = atof(gm__table_get(t, cn)), x, y;
+        bng_point(&b, atof(gm__table_get(t, clon)), atof(gm__table_get(t, clat)), &x, &y);
+        in->proj_worst_m = fmax(in->proj_worst_m, hypot(x - e, y - n));
+        if ((size_t)row++ % stride != 0 || in->ncust == count)
+            continue;
+        size_t i = in->ncust++;
+        gmr_point *c = &in->cust[i];
+        const term *nd = &CUST_NEEDS[i % NELEM(CUST_NEEDS)], *sv = &CUST_SERVICES[i / 4 % NELEM(CUST_SERVICES)];
+        snprintf(c->id, sizeof c->id, "C%04zu", i);
+        c->x = e;
+        c->y = n;
+        c->needs = nd->bits;
+        c->services = sv->bits;
+        fprintf(f, "%s,%s,", c->id, gm__table_get(t, cpc));
+        put_field(f, nd->text);
+        fputc(',', f);
+        put_field(f, sv->text);
+        static const char *const transport[] = {"specialist", "independent", "travel_trained"};
+        fprintf(f, ",%s,%s\n", i % 3 ? in->site[i * 7 % in->nsite].id : "", transport[i % 3]);
+    }
+    in->postcode_rows = row;
+    gm__table_close(t);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(in->ncust, count, "%s has only %ld rows: not %zu customers at every %zu-th", pcfile, row, count,
+                 stride);
+    gmr_write_if_changed(dir, "customers.csv", text);
+    free(text);
+    /* Code-Point's lon/lat were made from its grid references by another
+     * tool; a few metres would mean a different datum shift, not a bug. */
+    cr_assert_lt(in->proj_worst_m, 5.0, "PROJ puts Code-Point's lon/lat %.2f m from its easting/northing",
+                 in->proj_worst_m);
+
     bng_close(&b);
     gm_ctx_free(ctx);
 }

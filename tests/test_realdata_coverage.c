@@ -667,6 +667,10 @@ Test(realdata_coverage, qgis_opens_every_layer_with_its_style_and_draws_the_map,
         size_t len = strlen(args);
         snprintf(args + len, sizeof args - len, " --expect-style %s=%s", want[k][0], want[k][1]);
     }
+    /* The journeys layer (customers placed at a site) is graduated on the
+     * minutes over the goal. */
+    size_t len0 = strlen(args);
+    snprintf(args + len0, sizeof args - len0, " --expect-style journeys=graduatedSymbol");
     static const char *const inputs[] = {"customers", "providers"};
     for (size_t k = 0; k < 2; k++) {
         char type[64];
@@ -693,5 +697,6 @@ Test(realdata_coverage, qgis_opens_every_layer_with_its_style_and_draws_the_map,
     cr_assert_eq(rc, 0, "qgis_check.py failed (exit %d):\n%s\n%s", rc, cmd, log);
     struct stat st;
     cr_assert(stat(PNG, &st) == 0 && st.st_size > 1000, "no map at %s", PNG);
+    cr_assert(strstr(log, "journeys.shp: valid") != NULL, "QGIS did not load the journeys layer:\n%s", log);
     cr_log_info("QGIS check (%.1f s); map at %s\n%s", secs, PNG, log);
 }
