@@ -117,65 +117,6 @@ static long ogr_count(const char *path, char *epsg)
     return n;
 }
 
-/* A CSV read with gapmap's reader: rows of text by column name. */
-typedef struct csv {
-    size_t nrows, ncols;
-    char **head;
-    char ***cell;
-} csv;
-
-static csv read_csv(const char *path)
-{
-    gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s: %s", path, gm_ctx_errmsg(ctx));
-    csv c = {0};
-    c.ncols = gm__table_ncols(t);
-    c.head = calloc(c.ncols, sizeof *c.head);
-    for (size_t k = 0; k < c.ncols; k++)
-        c.head[k] = strdup(gm__table_colname(t, k));
-    bool eof;
-    size_t cap = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        if (c.nrows == cap) {
-            cap = cap ? 2 * cap : 256;
-            c.cell = realloc(c.cell, cap * sizeof *c.cell);
-        }
-        char **row = calloc(c.ncols, sizeof *row);
-        for (size_t k = 0; k < c.ncols; k++)
-            row[k] = strdup(gm__table_get(t, k));
-        c.cell[c.nrows++] = row;
-    }
-    gm__table_close(t);
-    gm_ctx_free(ctx);
-    return c;
-}
-
-static size_t ccol(const csv *c, const char *name)
-{
-    for (size_t k = 0; k < c->ncols; k++)
-        if (!strcmp(c->head[k], name))
-            return k;
-    cr_assert_fail("no column %s", name);
-    return 0;
-}
-
-static void free_csv(csv *c)
-{
-    for (size_t r = 0; r < c->nrows; r++) {
-        for (size_t k = 0; k < c->ncols; k++)
-            free(c->cell[r][k]);
-        free(c->cell[r]);
-    }
-    for (size_t k = 0; k < c->ncols; k++)
-        free(c->head[k]);
-    free(c->head);
-    free(c->cell);
-}
-
 static cJSON *read_json(const char *path)
 {
     char *text = gmt_slurp(path, NULL);
@@ -204,9 +145,9 @@ Test(coverage_e2e, every_layer_opens_in_both_formats_with_its_table_and_style, .
         cr_assert_str_eq(e2, "27700", "%s.shp CRS", LAYERS[k]);
         cr_assert_gt(a, 0, "%s is empty", LAYERS[k]);
         snprintf(name, sizeof name, "%s.csv", LAYERS[k]);
-        csv c = read_csv(out(name));
+        gmt_csv c = gmt_csv_load(out(name));
         cr_assert_eq((long)c.nrows, a, "%s.csv has %zu rows, the layer %ld", LAYERS[k], c.nrows, a);
-        free_csv(&c);
+        gmt_csv_free(&c);
         snprintf(name, sizeof name, "%s.qml", LAYERS[k]);
         char *q = gmt_slurp(out(name), NULL);
         cr_assert_not_null(q, "no %s", name);
@@ -219,7 +160,7 @@ Test(coverage_e2e, every_layer_opens_in_both_formats_with_its_table_and_style, .
  * The file is customer-major, then site, then mode: a customer's block
  * starts at its first row and the site's rows follow in site order. */
 typedef struct mx {
-    csv c;
+    gmt_csv c;
     size_t cid, sid, mode, t, cj;
     size_t block;      /* rows per customer: sites x modes */
 } mx;
@@ -250,9 +191,9 @@ Test(coverage_e2e, customers_inside_a_30_minute_catchment_reach_its_site_within_
     feat *cat = read_layer(out("catchments.shp"), cf, 3, &ncat);
     static const char *const pf[] = {"customer_i"};
     feat *cust = read_layer(out("customers.shp"), pf, 1, &ncust);
-    mx m = {read_csv(out("matrix.csv")), 0, 0, 0, 0, 0};
-    m.cid = ccol(&m.c, "customer_id"), m.sid = ccol(&m.c, "site_id"), m.mode = ccol(&m.c, "mode");
-    m.t = ccol(&m.c, "time_s"), m.cj = ccol(&m.c, "customer_join_m");
+    mx m = {gmt_csv_load(out("matrix.csv")), 0, 0, 0, 0, 0};
+    m.cid = gmt_csv_col(&m.c, "customer_id"), m.sid = gmt_csv_col(&m.c, "site_id"), m.mode = gmt_csv_col(&m.c, "mode");
+    m.t = gmt_csv_col(&m.c, "time_s"), m.cj = gmt_csv_col(&m.c, "customer_join_m");
     while (m.block < m.c.nrows && !strcmp(m.c.cell[m.block][m.cid], m.c.cell[0][m.cid]))
         m.block++;
     const double T = 1800, walk = 4.8 / 3.6, cell = 100;
@@ -292,7 +233,7 @@ Test(coverage_e2e, customers_inside_a_30_minute_catchment_reach_its_site_within_
                   outside_slow, outside);
     cr_log_info("car 30 min: %zu customer-site pairs inside, %zu of %zu pairs 500 m+ outside over 30 min", inside,
                 outside_slow, outside);
-    free_csv(&m.c);
+    gmt_csv_free(&m.c);
     free_layer(cat, ncat);
     free_layer(cust, ncust);
 }
@@ -387,8 +328,8 @@ Test(coverage_e2e, marrowby_is_the_worst_gap, .init = setup, .fini = teardown, .
 /* Wrenfield: the middle of the EM5 postcodes (the town's district). */
 static void wrenfield(double *x, double *y)
 {
-    csv c = read_csv(gmt_src("geodata/onspd_examplshire.csv"));
-    size_t pc = ccol(&c, "pcds"), e = ccol(&c, "oseast1m"), n = ccol(&c, "osnrth1m");
+    gmt_csv c = gmt_csv_load(gmt_src("geodata/onspd_examplshire.csv"));
+    size_t pc = gmt_csv_col(&c, "pcds"), e = gmt_csv_col(&c, "oseast1m"), n = gmt_csv_col(&c, "osnrth1m");
     double sx = 0, sy = 0;
     size_t k = 0;
     for (size_t r = 0; r < c.nrows; r++)
@@ -400,7 +341,7 @@ static void wrenfield(double *x, double *y)
     cr_assert_gt(k, 100);
     *x = sx / k;
     *y = sy / k;
-    free_csv(&c);
+    gmt_csv_free(&c);
 }
 
 Test(coverage_e2e, taking_away_wrenfields_providers_makes_a_gap_there, .init = setup, .fini = teardown,
@@ -470,7 +411,7 @@ Test(coverage_e2e, small_counts_are_withheld_from_the_shareable_tables, .init = 
     static const char *const people[] = {"customers", "demand_out", "unmet", "customers_in"};
     size_t stars = 0, shown = 0;
     for (size_t k = 0; k < 3; k++) {
-        csv c = read_csv(out(files[k]));
+        gmt_csv c = gmt_csv_load(out(files[k]));
         for (size_t p = 0; p < 4; p++) {
             size_t col = c.ncols;
             for (size_t j = 0; j < c.ncols; j++)
@@ -487,12 +428,12 @@ Test(coverage_e2e, small_counts_are_withheld_from_the_shareable_tables, .init = 
                 long n = atol(v);
                 /* gaps.csv and zones.csv count postcodes in demand_out where
                  * a zone has no customers: not people. */
-                if (strcmp(people[p], "demand_out") || strcmp(c.cell[r][ccol(&c, "customers")], "0"))
+                if (strcmp(people[p], "demand_out") || strcmp(c.cell[r][gmt_csv_col(&c, "customers")], "0"))
                     cr_assert(n == 0 || n >= 5, "%s %s = %ld in row %zu", files[k], people[p], n, r + 1);
                 shown++;
             }
         }
-        free_csv(&c);
+        gmt_csv_free(&c);
     }
     cr_assert_gt(stars, 0, "some counts should be withheld");
     cr_assert_gt(shown, 0);
@@ -509,9 +450,9 @@ Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .ini
     const cJSON *sc = cJSON_GetObjectItem(s, "coverage");
     double pcs = cJSON_GetObjectItem(sc, "postcodes_in_area")->valuedouble;
     cr_assert_eq(cJSON_GetObjectItem(sc, "customers")->valuedouble, located);
-    csv c = read_csv(out("coverage.csv"));
-    size_t sv = ccol(&c, "service"), md = ccol(&c, "mode"), mi = ccol(&c, "minutes"), pin = ccol(&c, "postcodes_in"),
-           pt = ccol(&c, "postcodes"), ct = ccol(&c, "customers");
+    gmt_csv c = gmt_csv_load(out("coverage.csv"));
+    size_t sv = gmt_csv_col(&c, "service"), md = gmt_csv_col(&c, "mode"), mi = gmt_csv_col(&c, "minutes"), pin = gmt_csv_col(&c, "postcodes_in"),
+           pt = gmt_csv_col(&c, "postcodes"), ct = gmt_csv_col(&c, "customers");
     double prev_in = -1, prev_min = 0;
     char prev_key[64] = "";
     size_t any = 0;
@@ -536,7 +477,7 @@ Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .ini
         prev_min = atof(row[mi]);
     }
     cr_assert_eq(any, 9, "any-service rows: %zu (3 car + 2 walk + 2 walk_slow + 2 cycle)", any);
-    free_csv(&c);
+    gmt_csv_free(&c);
     cJSON_Delete(m);
     cJSON_Delete(s);
 }

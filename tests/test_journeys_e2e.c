@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/table.h"
 #include "testutil.h"
 
 static char outdir[4096];
@@ -33,48 +32,11 @@ static void setup(void)
     snprintf(outdir, sizeof outdir, "%s", o);
 }
 
-/* A whole CSV as text cells. */
-typedef struct tab {
-    size_t nrows, ncols;
-    char **head, ***cell;
-} tab;
-
-static tab load(const char *name)
+static gmt_csv load(const char *name)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", outdir, name);
-    gm_ctx *ctx;
-    gm_ctx_new(&ctx);
-    gm__table *t = NULL;
-    gm__table_opts o;
-    gm__table_opts_init(&o);
-    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s: %s", path, gm_ctx_errmsg(ctx));
-    tab r = {0, gm__table_ncols(t), NULL, NULL};
-    r.head = calloc(r.ncols, sizeof *r.head);
-    for (size_t k = 0; k < r.ncols; k++)
-        r.head[k] = strdup(gm__table_colname(t, k));
-    bool eof;
-    size_t cap = 0;
-    while (gm__table_next(t, &eof) == GM_OK && !eof) {
-        if (r.nrows == cap)
-            r.cell = realloc(r.cell, (cap = cap ? 2 * cap : 1024) * sizeof *r.cell);
-        char **row = calloc(r.ncols, sizeof *row);
-        for (size_t k = 0; k < r.ncols; k++)
-            row[k] = strdup(gm__table_get(t, k));
-        r.cell[r.nrows++] = row;
-    }
-    gm__table_close(t);
-    gm_ctx_free(ctx);
-    return r;
-}
-
-static size_t col(const tab *t, const char *name)
-{
-    for (size_t k = 0; k < t->ncols; k++)
-        if (!strcmp(t->head[k], name))
-            return k;
-    cr_assert_fail("no column %s", name);
-    return 0;
+    return gmt_csv_load(path);
 }
 
 /* What the test knows of a customer, from the customers layer. */
@@ -108,11 +70,11 @@ static person *people(size_t *n)
 }
 
 /* Minutes from matrix.csv (customer-major, site, mode blocks). */
-static double minutes(const tab *m, const char *cust, const char *site, const char *mode)
+static double minutes(const gmt_csv *m, const char *cust, const char *site, const char *mode)
 {
     static size_t block, cc, sc, mc, tc;
     if (!block) {
-        cc = col(m, "customer_id"), sc = col(m, "site_id"), mc = col(m, "mode"), tc = col(m, "time_s");
+        cc = gmt_csv_col(m, "customer_id"), sc = gmt_csv_col(m, "site_id"), mc = gmt_csv_col(m, "mode"), tc = gmt_csv_col(m, "time_s");
         while (block < m->nrows && !strcmp(m->cell[block][cc], m->cell[0][cc]))
             block++;
     }
@@ -131,8 +93,8 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
 {
     size_t np;
     person *p = people(&np);
-    tab m = load("matrix.csv"), j = load("journeys.csv");
-    size_t jc = col(&j, "customer_id"), js = col(&j, "site_id"), jf = col(&j, "flags");
+    gmt_csv m = load("matrix.csv"), j = load("journeys.csv");
+    size_t jc = gmt_csv_col(&j, "customer_id"), js = gmt_csv_col(&j, "site_id"), jf = gmt_csv_col(&j, "flags");
     size_t placed = 0;
     for (size_t i = 0; i < np; i++)
         placed += p[i].site[0] != '\0';
@@ -164,8 +126,8 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
     cr_assert_gt(count[0], 50);
     cr_assert_gt(count[2], 10);
     /* The shareable summary agrees. */
-    tab s = load("journeys_summary.csv");
-    size_t sg = col(&s, "group"), sk = col(&s, "key"), sp = col(&s, "placements");
+    gmt_csv s = load("journeys_summary.csv");
+    size_t sg = gmt_csv_col(&s, "group"), sk = gmt_csv_col(&s, "key"), sp = gmt_csv_col(&s, "placements");
     for (int f = 0; f < 3; f++) {
         bool found = false;
         for (size_t r = 0; r < s.nrows; r++)
@@ -184,9 +146,9 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
 
 Test(journeys_e2e, the_review_list_runs_worst_first_and_alternatives_are_quicker, .init = setup, .timeout = 600)
 {
-    tab r = load("journeys_review.csv"), m = load("matrix.csv");
-    size_t ex = col(&r, "excess_min"), al = col(&r, "alternatives"), cu = col(&r, "customer_id"),
-           md = col(&r, "mode"), mi = col(&r, "minutes");
+    gmt_csv r = load("journeys_review.csv"), m = load("matrix.csv");
+    size_t ex = gmt_csv_col(&r, "excess_min"), al = gmt_csv_col(&r, "alternatives"), cu = gmt_csv_col(&r, "customer_id"),
+           md = gmt_csv_col(&r, "mode"), mi = gmt_csv_col(&r, "minutes");
     double prev = INFINITY;
     size_t offered = 0;
     for (size_t i = 0; i < r.nrows; i++) {

@@ -1,5 +1,9 @@
 #include "testutil.h"
 
+#include <criterion/criterion.h>
+
+#include "io/table.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,4 +187,56 @@ const char *gmt_listing(const char *dir)
         free(names[i]);
     }
     return buf;
+}
+
+gmt_csv gmt_csv_load(const char *path)
+{
+    gm_ctx *ctx;
+    cr_assert_eq(gm_ctx_new(&ctx), GM_OK);
+    gm__table *t = NULL;
+    gm__table_opts o;
+    gm__table_opts_init(&o);
+    cr_assert_eq(gm__table_open(ctx, path, &o, &t), GM_OK, "%s: %s", path, gm_ctx_errmsg(ctx));
+    gmt_csv c = {0, gm__table_ncols(t), NULL, NULL};
+    c.head = calloc(c.ncols, sizeof *c.head);
+    for (size_t k = 0; k < c.ncols; k++)
+        c.head[k] = strdup(gm__table_colname(t, k));
+    bool eof;
+    size_t cap = 0;
+    while (gm__table_next(t, &eof) == GM_OK && !eof) {
+        if (c.nrows == cap) {
+            cap = cap ? 2 * cap : 1024;
+            c.cell = realloc(c.cell, cap * sizeof *c.cell);
+        }
+        char **row = calloc(c.ncols, sizeof *row);
+        for (size_t k = 0; k < c.ncols; k++)
+            row[k] = strdup(gm__table_get(t, k));
+        c.cell[c.nrows++] = row;
+    }
+    gm__table_close(t);
+    gm_ctx_free(ctx);
+    return c;
+}
+
+size_t gmt_csv_col(const gmt_csv *c, const char *name)
+{
+    for (size_t k = 0; k < c->ncols; k++)
+        if (!strcmp(c->head[k], name))
+            return k;
+    cr_assert_fail("no column %s", name);
+    return 0;
+}
+
+void gmt_csv_free(gmt_csv *c)
+{
+    for (size_t r = 0; r < c->nrows; r++) {
+        for (size_t k = 0; k < c->ncols; k++)
+            free(c->cell[r][k]);
+        free(c->cell[r]);
+    }
+    for (size_t k = 0; k < c->ncols; k++)
+        free(c->head[k]);
+    free(c->head);
+    free(c->cell);
+    memset(c, 0, sizeof *c);
 }

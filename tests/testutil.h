@@ -47,4 +47,17 @@ bool gmt_run_cached(const char *exe, const char *ini, const char *out, const cha
  * fails the calling test when gapmap does. */
 const char *gmt_sample_run(const char *exe);
 
+/* A whole CSV read with gapmap's reader: text cells by row and column. */
+typedef struct gmt_csv {
+    size_t nrows, ncols;
+    char **head;     /* ncols column names */
+    char ***cell;    /* nrows x ncols */
+} gmt_csv;
+
+/* Read path (fails the calling test when it cannot be read). */
+gmt_csv gmt_csv_load(const char *path);
+/* The column named name (fails the test when there is none). */
+size_t gmt_csv_col(const gmt_csv *c, const char *name);
+void gmt_csv_free(gmt_csv *c);
+
 #endif
