@@ -52,6 +52,19 @@ void cli_print_summary(const gm_run_summary *s, const char *out)
         printf("): %llu of %llu customer-site journeys found within the cut-off.\n",
                (unsigned long long)s->matrix_reached, (unsigned long long)s->matrix_pairs);
     }
+    static const char *const mode_names[] = {"car", "walk", "walk_slow", "cycle"};
+    if (s->coverage) {
+        printf("Coverage: ");
+        if (s->pct_customers_within == s->pct_customers_within) /* not NaN */
+            printf("%.1f%% of customers have a suitable site within %g min by %s; ", s->pct_customers_within,
+                   s->gap_minutes, mode_names[s->gap_mode & 3]);
+        printf("%zu of %zu zones underserved, merged into %zu gap area%s (ranked in gaps.csv).\n",
+               s->underserved_zones, s->zones, s->gap_areas, s->gap_areas == 1 ? "" : "s");
+    }
+    if (s->journeys)
+        printf("Journeys: %zu current placements checked against the travel goals, %zu flagged for review "
+               "(journeys_review.csv).\n",
+               s->journeys, s->journeys_flagged);
     printf("Outputs: %zu files in %s/", s->files_written, out);
     if (s->reject_rows || s->warning_rows)
         printf(" (see %s/rejects.csv for %llu rejected rows and %llu warnings)", out,
