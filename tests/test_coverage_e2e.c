@@ -344,6 +344,35 @@ static void wrenfield(double *x, double *y)
     gmt_csv_free(&c);
 }
 
+/* Write dir/name: the sample's config with its relative paths made absolute,
+ * without the keys listed in drop (NULL-terminated; may be NULL), then extra
+ * appended (a later key in a repeated section wins).  ini receives the path. */
+static void sample_variant(char *ini, const char *dir, const char *name, const char *const *drop, const char *extra)
+{
+    char *base = gmt_slurp(gmt_src("geodata/examplshire.ini"), NULL);
+    char gd[4096];
+    snprintf(gd, sizeof gd, "%s", gmt_src("geodata"));
+    snprintf(ini, 4200, "%s/%s", dir, name);
+    FILE *f = fopen(ini, "w");
+    cr_assert_not_null(f);
+    for (char *save = NULL, *line = strtok_r(base, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char key[64], val[1024];
+        bool skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, "output");
+        for (size_t k = 0; drop && drop[k] && !skip; k++)
+            skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, drop[k]);
+        if (skip)
+            continue;
+        if (sscanf(line, "%63s = %1023[^\n]", key, val) == 2 &&
+            (!strcmp(key, "file") || !strcmp(key, "boundary") || !strcmp(key, "zones")))
+            fprintf(f, "%s = %s/%s\n", key, gd, val);
+        else
+            fprintf(f, "%s\n", line);
+    }
+    fprintf(f, "\n%s", extra);
+    fclose(f);
+    free(base);
+}
+
 Test(coverage_e2e, taking_away_wrenfields_providers_makes_a_gap_there, .init = setup, .fini = teardown,
      .timeout = 900)
 {
@@ -370,29 +399,9 @@ Test(coverage_e2e, taking_away_wrenfields_providers_makes_a_gap_there, .init = s
     fclose(f);
     free(text);
     cr_assert_gt(dropped, 0);
-    char *base = gmt_slurp(gmt_src("geodata/examplshire.ini"), NULL);
-    char gd[4096];
-    snprintf(gd, sizeof gd, "%s", gmt_src("geodata"));
-    snprintf(ini, sizeof ini, "%s/wrenfield.ini", dir);
-    f = fopen(ini, "w");
-    /* The sample's config with its relative paths made absolute, then the
-     * providers file replaced. */
-    for (char *save = NULL, *line = strtok_r(base, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char key[64], val[1024];
-        if (sscanf(line, "%63s = %1023[^\n]", key, val) == 2 &&
-            (!strcmp(key, "file") || !strcmp(key, "boundary") || !strcmp(key, "zones")))
-            fprintf(f, "%s = %s/%s\n", key, gd, val);
-        else if (sscanf(line, "%63s =", key) == 1 && !strcmp(key, "output"))
-            continue;
-        else
-            fprintf(f, "%s\n", line);
-    }
-    fclose(f);
-    free(base);
-    /* Point [providers] at the filtered copy: the last `file =` under it wins. */
-    f = fopen(ini, "a");
-    fprintf(f, "\n[providers]\nfile = %s\n", provs);
-    fclose(f);
+    char extra[4400];
+    snprintf(extra, sizeof extra, "[providers]\nfile = %s\n", provs);
+    sample_variant(ini, dir, "wrenfield.ini", NULL, extra);
     char o2[4200];
     snprintf(o2, sizeof o2, "%s/out", dir);
     const char *in[] = {ini, provs};
@@ -480,4 +489,41 @@ Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .ini
     gmt_csv_free(&c);
     cJSON_Delete(m);
     cJSON_Delete(s);
+}
+
+Test(coverage_e2e, without_zones_a_hexagon_grid_tiles_the_county, .init = setup, .fini = teardown, .timeout = 900)
+{
+    const char *tmp = gmt_tmpdir("cov-hex");
+    char dir[4096], ini[4200], o2[4200];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    static const char *const drop[] = {"zones", "zones_layer", "zone_id", "zone_name", NULL};
+    sample_variant(ini, dir, "hex.ini", drop, "[area]\nhex_side_m = 2000\n");
+    snprintf(o2, sizeof o2, "%s/out", dir);
+    const char *in[] = {ini};
+    char *log = NULL;
+    cr_assert(gmt_run_cached(GM_TEST_GAPMAP_EXE, ini, o2, in, 1, &log), "gapmap run %s failed:\n%s", ini,
+              log ? log : "");
+    char path[4300];
+    snprintf(path, sizeof path, "%s/zones.shp", o2);
+    static const char *const zf[] = {"zone_id", "postcodes"};
+    size_t nz;
+    feat *z = read_layer(path, zf, 2, &nz);
+    /* The county (expected.json: 1,330.6 km2) in hexagons of 2 km sides
+     * (10.4 km2 each): about 128 whole ones, more with the cut edges. */
+    double sum = 0;
+    long pcs = 0;
+    for (size_t i = 0; i < nz; i++) {
+        double a;
+        cr_assert_eq(z[i].a[0][0], 'H', "zone id %s", z[i].a[0]);
+        GEOSArea_r(gh, z[i].g, &a);
+        sum += a;
+        pcs += atol(z[i].a[1]);
+    }
+    cr_assert(fabs(sum / 1e6 - 1330.6) < 0.5, "hexagons cover %.1f km2", sum / 1e6);
+    cr_assert(nz > 128 && nz < 250, "%zu hexagons", nz);
+    cJSON *s = read_json(out("summary.json"));
+    double in_area = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "coverage"), "postcodes_in_area")->valuedouble;
+    cr_assert_eq((double)pcs, in_area, "postcodes over the hexagons %ld, in the area %.0f", pcs, in_area);
+    cJSON_Delete(s);
+    free_layer(z, nz);
 }
