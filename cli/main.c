@@ -6,8 +6,9 @@
 
 extern const cli_cmd CMD_RUN;
 extern const cli_cmd CMD_MATRIX;
+extern const cli_cmd CMD_RANK;
 
-static const cli_cmd *const COMMANDS[] = {&CMD_RUN, &CMD_MATRIX};
+static const cli_cmd *const COMMANDS[] = {&CMD_RUN, &CMD_MATRIX, &CMD_RANK};
 #define NCOMMANDS (sizeof COMMANDS / sizeof *COMMANDS)
 
 static void usage(FILE *f)
