@@ -268,8 +268,9 @@ Test(coverage_e2e, the_partition_has_no_overlaps_and_covers_every_catchment, .in
             cr_assert_lt(ov, 1.0, "partition parts %zu and %zu overlap by %.1f m2", a, b, ov);
         }
     }
-    GEOSGeometry *pu = GEOSUnaryUnion_r(gh, GEOSGeom_createCollection_r(gh, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)kp));
-    GEOSGeometry *cu = GEOSUnaryUnion_r(gh, GEOSGeom_createCollection_r(gh, GEOS_GEOMETRYCOLLECTION, cats, (unsigned)kc));
+    GEOSGeometry *pc = GEOSGeom_createCollection_r(gh, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)kp);
+    GEOSGeometry *cc = GEOSGeom_createCollection_r(gh, GEOS_GEOMETRYCOLLECTION, cats, (unsigned)kc);
+    GEOSGeometry *pu = GEOSUnaryUnion_r(gh, pc), *cu = GEOSUnaryUnion_r(gh, cc);
     double upart, ucat, miss;
     GEOSArea_r(gh, pu, &upart);
     GEOSArea_r(gh, cu, &ucat);
@@ -280,6 +281,10 @@ Test(coverage_e2e, the_partition_has_no_overlaps_and_covers_every_catchment, .in
     cr_assert_geq(upart, ucat - 1);
     cr_log_info("car partition: %zu parts, %.1f km2; 45-min catchments' union %.1f km2", kp, upart / 1e6, ucat / 1e6);
     GEOSGeom_destroy_r(gh, d);
+    GEOSGeom_destroy_r(gh, pu);
+    GEOSGeom_destroy_r(gh, cu);
+    GEOSGeom_destroy_r(gh, pc);
+    GEOSGeom_destroy_r(gh, cc);
     free_layer(part, np);
     free_layer(cat, nc);
 }

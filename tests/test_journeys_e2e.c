@@ -141,6 +141,9 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
     }
     cr_log_info("%zu journeys: over goal %zu, long by car %zu, training candidates %zu", j.nrows, count[0], count[1],
                 count[2]);
+    gmt_csv_free(&s);
+    gmt_csv_free(&j);
+    gmt_csv_free(&m);
     free(p);
 }
 
@@ -169,4 +172,6 @@ Test(journeys_e2e, the_review_list_runs_worst_first_and_alternatives_are_quicker
         }
     }
     cr_assert_gt(offered, 20);
+    gmt_csv_free(&r);
+    gmt_csv_free(&m);
 }

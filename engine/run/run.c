@@ -16,6 +16,7 @@
 #include "travel.h"
 #include "../analysis/coverage.h"
 #include "../analysis/journeys.h"
+#include "../analysis/rank.h"
 #include "../io/jsonout.h"
 
 #include <errno.h>
@@ -129,8 +130,11 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     gm__coverage *cov = NULL;
     gm__journeys *jrn = NULL;
     gm__journeys_in jin;
+    gm__ranking *rank = NULL;
+    gm__rank_in rin;
     bool *in_area = NULL;
     memset(&jin, 0, sizeof jin);
+    memset(&rin, 0, sizeof rin);
     gm_status st;
     if ((stages & GM_STAGE_TRAVEL) && !(stages & GM_STAGE_LAYERS) && !cfg->roads.file)
         return gm__err(ctx, GM_E_CONFIG,
@@ -179,8 +183,11 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         (st = gm__coverage_run(ctx, cfg, in, dir, travel, &cov)) != GM_OK)
         goto cleanup;
 
-    /* 5. Journeys against the independent-travel goals. */
-    if (travel && (stages & GM_STAGE_JOURNEYS) && cfg->journeys.enabled) {
+    /* 5. Journeys against the independent-travel goals, and the ranked
+     * providers of each placement: both judge sites by the council's area. */
+    bool want_j = travel && (stages & GM_STAGE_JOURNEYS) && cfg->journeys.enabled;
+    bool want_r = travel && (stages & GM_STAGE_RANK) && cfg->ranking.enabled;
+    if (want_j || want_r) {
         size_t nc, ns;
         const gm_customer *cs = gm_inputs_customers(in, &nc);
         const gm_site *ss = gm_inputs_sites(in, &ns);
@@ -191,13 +198,16 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         if ((st = gm__sites_in_area(ctx, cfg, ss, ns, in_area)) != GM_OK)
             goto cleanup;
         jin = (gm__journeys_in){cfg, cs, nc, ss, ns, {NULL}, {NULL}, in_area};
+        rin = (gm__rank_in){cfg, cs, nc, ss, ns, {NULL}, {NULL}, travel->computed, in_area};
         for (int tm = 0; tm < GM__TM_COUNT; tm++)
             if (travel->computed & (1u << tm)) {
-                jin.time_s[tm] = travel->modes[tm].m->time_s;
-                jin.dist_m[tm] = travel->modes[tm].m->dist_m;
+                jin.time_s[tm] = rin.time_s[tm] = travel->modes[tm].m->time_s;
+                jin.dist_m[tm] = rin.dist_m[tm] = travel->modes[tm].m->dist_m;
             }
-        gm__log(ctx, GM_LOG_INFO, "Checking journeys against the goals");
-        if ((st = gm__journeys_run(ctx, &jin, &jrn)) != GM_OK)
+        gm__log(ctx, GM_LOG_INFO, "Checking journeys and ranking providers");
+        if (want_j && (st = gm__journeys_run(ctx, &jin, &jrn)) != GM_OK)
+            goto cleanup;
+        if (want_r && (st = gm__rank_run(ctx, &rin, &rank)) != GM_OK)
             goto cleanup;
     }
 
@@ -266,8 +276,18 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         sum.journeys = jrn->n;
         sum.journeys_flagged = jrn->any_flag;
     }
+    if (rank) {
+        if ((st = gm__rank_write(ctx, cfg->output, &rin, rank)) != GM_OK)
+            goto cleanup;
+        nout = layer_files("ranking", cfg->formats, names, nout);
+        static const char *const rf[] = {"ranking.qml", "ranking.csv", "eligibility.csv", "spend.csv"};
+        for (size_t k = 0; k < 4; k++)
+            snprintf(names[nout++], 64, "%s", rf[k]);
+        if (cfg->ranking.assign != GM__ASSIGN_NONE)
+            snprintf(names[nout++], 64, "assignment.csv");
+    }
     /* summary.json: each stage adds its figures. */
-    if (cov || jrn) {
+    if (cov || jrn || rank) {
         cJSON *sdoc = cJSON_CreateObject();
         if (!sdoc) {
             st = gm__err(ctx, GM_E_NOMEM, "out of memory writing summary.json");
@@ -282,6 +302,8 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         st = cov ? gm__coverage_summary(ctx, cfg, travel, cov, sdoc) : GM_OK;
         if (st == GM_OK && jrn)
             st = gm__journeys_summary(ctx, &jin, jrn, sdoc);
+        if (st == GM_OK && rank)
+            st = gm__rank_summary(ctx, &rin, rank, sdoc);
         if (st == GM_OK)
             st = gm__json_write(ctx, cfg->output, "summary.json", sdoc);
         cJSON_Delete(sdoc);
@@ -329,6 +351,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
 
 cleanup:
     gm__journeys_free(jrn);
+    gm__ranking_free(rank);
     gm__free(in_area);
     gm__coverage_free(ctx, cov);
     gm__travel_free(travel);
