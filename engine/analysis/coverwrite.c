@@ -67,7 +67,7 @@ static const gm__field_def CATCH_F[] = {
     {"mode", GM__FT_STRING, 0},    {"minutes", GM__FT_REAL, 0},     {"area_km2", GM__FT_REAL, 2},
     {"postcodes", GM__FT_INT, 0},
 };
-static const void *catch_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status catch_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
     (void)owned;
@@ -75,7 +75,8 @@ static const void *catch_row(void *arg, size_t i, gm__value *v, void **owned)
     const gm_site *s = &w->ss[e->site];
     v[0] = vs(s->site_id), v[1] = vs(site_label(s)), v[2] = vs(s->provider_name), v[3] = vs(mode_name(e->tm));
     v[4] = vd(e->minutes), v[5] = vd(e->area_km2), v[6] = vi(e->postcodes);
-    return e->geom;
+    *geom = e->geom;
+    return GM_OK;
 }
 
 /* ---- partition ---- */
@@ -83,7 +84,7 @@ static const gm__field_def PART_F[] = {
     {"site_id", GM__FT_STRING, 0}, {"site_name", GM__FT_STRING, 0}, {"provider", GM__FT_STRING, 0},
     {"mode", GM__FT_STRING, 0},    {"area_km2", GM__FT_REAL, 2},    {"postcodes", GM__FT_INT, 0},
 };
-static const void *part_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status part_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
     (void)owned;
@@ -91,7 +92,8 @@ static const void *part_row(void *arg, size_t i, gm__value *v, void **owned)
     const gm_site *s = &w->ss[e->site];
     v[0] = vs(s->site_id), v[1] = vs(site_label(s)), v[2] = vs(s->provider_name), v[3] = vs(mode_name(e->tm));
     v[4] = vd(e->area_km2), v[5] = vi(e->postcodes);
-    return e->geom;
+    *geom = e->geom;
+    return GM_OK;
 }
 
 /* ---- coverage ---- */
@@ -102,7 +104,7 @@ static const gm__field_def COV_F[] = {
     {"customers_pct", GM__FT_REAL, 1},
 };
 static const bool COV_P[] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
-static const void *cov_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status cov_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
     (void)owned;
@@ -116,7 +118,8 @@ static const void *cov_row(void *arg, size_t i, gm__value *v, void **owned)
     v[7] = ok ? people(w->cfg, e->customers_in) : vnull();
     v[8] = ok ? people(w->cfg, e->customers) : vnull();
     v[9] = ok && e->customers ? vd(100.0 * e->customers_in / e->customers) : vnull();
-    return e->geom;
+    *geom = e->geom;
+    return GM_OK;
 }
 
 /* ---- zones ---- */
@@ -133,7 +136,7 @@ static const gm__field_def ZONE_F[] = {
     {"gap_id", GM__FT_STRING, 0},
 };
 static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0};
-static const void *zone_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
     (void)owned;
@@ -158,7 +161,8 @@ static const void *zone_row(void *arg, size_t i, gm__value *v, void **owned)
     v[25] = vi(z->underserved);
     v[26] = vs(z->reason);
     v[27] = vs(z->gap >= 0 ? w->c->gaps[z->gap].id : "");
-    return z->geom;
+    *geom = z->geom;
+    return GM_OK;
 }
 
 /* ---- gaps ---- */
@@ -169,7 +173,7 @@ static const gm__field_def GAP_F[] = {
     {"score", GM__FT_REAL, 1},      {"nearest_sites", GM__FT_STRING, 0}, {"reasons", GM__FT_STRING, 0},
 };
 static const bool GAP_P[] = {0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0};
-static const void *gap_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status gap_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
     (void)owned;
@@ -182,7 +186,8 @@ static const void *gap_row(void *arg, size_t i, gm__value *v, void **owned)
     int64_t d;
     v[9] = gm__shareable(w->cfg, g->demand_out, &d) ? vd(g->score) : vnull();
     v[10] = vs(g->nearest), v[11] = vs(g->reasons);
-    return g->geom;
+    *geom = g->geom;
+    return GM_OK;
 }
 
 /* ---- summary.json ---- */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 typedef struct jw {
+    gm_ctx *ctx;
     const gm__journeys_in *in;
     const gm__journeys *js;
     const size_t *order;    /* review order: worst first */
@@ -42,7 +43,7 @@ static const char *site_label(const gm_site *s)
     return s->site_name[0] ? s->site_name : s->provider_name;
 }
 
-static const void *j_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status j_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     jw *w = arg;
     const gm__journey *j = &w->js->j[w->order ? w->order[i] : i];
@@ -68,13 +69,18 @@ static const void *j_row(void *arg, size_t i, gm__value *v, void **owned)
     v[12] = vd(j->dist_m[0] / 1000), v[13] = vs(w->flags), v[14] = vi(n), v[15] = vs(w->alts);
     /* A straight line from home to the site, for display (the route is not drawn). */
     GEOSCoordSequence *seq = GEOSCoordSeq_create_r(w->h, 2, 2);
-    if (!seq)
-        return NULL;
-    GEOSCoordSeq_setXY_r(w->h, seq, 0, c->easting_m, c->northing_m);
-    GEOSCoordSeq_setXY_r(w->h, seq, 1, s->easting_m, s->northing_m);
-    GEOSGeometry *g = GEOSGeom_createLineString_r(w->h, seq);
+    GEOSGeometry *g = NULL;
+    if (seq && GEOSCoordSeq_setXY_r(w->h, seq, 0, c->easting_m, c->northing_m) &&
+        GEOSCoordSeq_setXY_r(w->h, seq, 1, s->easting_m, s->northing_m))
+        g = GEOSGeom_createLineString_r(w->h, seq); /* takes seq, even on failure */
+    else if (seq)
+        GEOSCoordSeq_destroy_r(w->h, seq);
+    if (!g)
+        return gm__err(w->ctx, GM_E_GEOMETRY, "journeys: could not make the line from customer %s to site %s", c->id,
+                       s->site_id);
     *owned = g;
-    return g;
+    *geom = g;
+    return GM_OK;
 }
 
 /* Review order: most minutes over the goal first, then file order. */
@@ -118,9 +124,10 @@ static gm__value people(const gm_config *cfg, uint32_t n)
     return gm__shareable(cfg, n, &o) ? vi(o) : (gm__value){.is_null = true};
 }
 
-static const void *s_row(void *arg, size_t i, gm__value *v, void **owned)
+static gm_status s_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     (void)owned;
+    *geom = NULL;
     const sw *w = arg;
     const srow *r = &w->rows[i];
     int64_t o;
@@ -128,7 +135,7 @@ static const void *s_row(void *arg, size_t i, gm__value *v, void **owned)
     v[0] = vs(r->group), v[1] = vs(r->key), v[2] = people(w->cfg, r->placements);
     v[3] = people(w->cfg, r->flagged), v[4] = people(w->cfg, r->over_goal), v[5] = people(w->cfg, r->training);
     v[6] = shown && r->minutes_n ? vd(r->minutes_sum / r->minutes_n) : (gm__value){.is_null = true};
-    return NULL;
+    return GM_OK;
 }
 
 static srow *find_row(srow *rows, size_t *n, const char *group, const char *key)
@@ -197,7 +204,7 @@ gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in
     };
     const gm__qml_style style = {GM__GT_LINE, GM__QML_GRADUATED, "excess_min", excess, 4, NULL, 0.8, NULL, 0.5, NULL,
                                  NULL};
-    jw w = {in, js, order, gm__geos(ctx), "", ""};
+    jw w = {ctx, in, js, order, gm__geos(ctx), "", ""};
     jw wf = w;
     wf.order = NULL;
     sw s = {in->cfg, rows};

@@ -14,9 +14,7 @@
 #include "rank.h"
 
 #include "../geo/geoctx.h"
-#include "../io/csvout.h"
-#include "../io/qml.h"
-#include "../io/vwriter.h"
+#include "../io/laytab.h"
 #include "coverage.h"
 
 #include <geos_c.h>
@@ -31,85 +29,12 @@ typedef struct wctx {
     size_t c, k;            /* ranking rows: the next customer and list position */
     GEOSGeometry *line;     /* the current row's geometry, destroyed at the next row */
     char text[2][1024];     /* the current row's sentences */
-    char buf[24][64];       /* text of numbers for the current row's CSV */
 } wctx;
 
 static gm__value vs(const char *s) { return (gm__value){.s = s}; }
 static gm__value vi(int64_t i) { return (gm__value){.i = i}; }
 static gm__value vd(double d) { return (gm__value){.d = d, .is_null = !isfinite(d)}; }
 static gm__value vnull(void) { return (gm__value){.is_null = true}; }
-
-typedef struct table {
-    const char *name;            /* CSV name, and layer stem when geom >= 0 */
-    int geom;                    /* gm__gtype, or -1: a CSV table only */
-    size_t nfields;
-    const gm__field_def *fields;
-    const bool *people;          /* nfields: withheld values shown as "*" (NULL: none) */
-    size_t nrows;
-    /* Fill values (nfields) of row i and, for a layer, *geom (borrowed). */
-    gm_status (*row)(wctx *w, size_t i, gm__value *values, const void **geom);
-    gm__qml_style style;
-} table;
-
-#define MAXF 20
-
-static gm_status write_table(wctx *w, const char *dir, const table *t)
-{
-    gm_ctx *ctx = w->ctx;
-    gm__layer_def def = {t->name, t->geom >= 0 ? (gm__gtype)t->geom : GM__GT_POINT, t->nfields, t->fields};
-    gm__vwriter *vw = NULL;
-    gm__csvout *cw = NULL;
-    gm__value values[MAXF];
-    const char *cells[MAXF], *head[MAXF];
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s.csv", dir, t->name) >= (int)sizeof path)
-        return gm__err(ctx, GM_E_IO, "output folder path is too long: %s", dir);
-    gm_status st = GM_OK;
-    if (t->geom >= 0)
-        st = gm__vwriter_open(ctx, dir, &def, w->in->cfg->formats, &vw);
-    if (st == GM_OK)
-        st = gm__csvout_open(ctx, path, &cw);
-    for (size_t f = 0; f < t->nfields; f++)
-        head[f] = t->fields[f].name;
-    if (st == GM_OK)
-        st = gm__csvout_row(cw, head, t->nfields);
-    for (size_t i = 0; st == GM_OK && i < t->nrows; i++) {
-        const void *g = NULL;
-        if ((st = t->row(w, i, values, &g)) != GM_OK)
-            break;
-        for (size_t f = 0; f < t->nfields; f++) {
-            const gm__field_def *fd = &t->fields[f];
-            if (gm__value_is_null(fd->type, &values[f]))
-                cells[f] = t->people && t->people[f] ? "*" : "";
-            else if (fd->type == GM__FT_STRING)
-                cells[f] = values[f].s;
-            else if (fd->type == GM__FT_INT)
-                snprintf(w->buf[f], sizeof w->buf[f], "%lld", (long long)values[f].i), cells[f] = w->buf[f];
-            else
-                cells[f] = gm__fmt_fixed(w->buf[f], sizeof w->buf[f], values[f].d, fd->precision);
-        }
-        if ((st = gm__csvout_row(cw, cells, t->nfields)) != GM_OK)
-            break;
-        if (vw)
-            st = gm__vwriter_add_geos(vw, values, g);
-    }
-    if (st == GM_OK && vw) {
-        st = gm__vwriter_close(vw);
-        vw = NULL;
-    }
-    if (st == GM_OK) {
-        st = gm__csvout_close(cw);
-        cw = NULL;
-    }
-    if (st == GM_OK && t->geom >= 0) {
-        gm__qml_style style = t->style;
-        style.layer = &def;
-        st = gm__qml_write(ctx, dir, t->name, &style);
-    }
-    gm__vwriter_abort(vw);
-    gm__csvout_abort(cw);
-    return st;
-}
 
 static const char *site_label(const gm_site *s)
 {
@@ -133,8 +58,10 @@ static const gm__field_def RANK_F[] = {
     {"why", GM__FT_STRING, 0},
 };
 
-static gm_status rank_row(wctx *w, size_t i, gm__value *v, const void **geom)
+static gm_status rank_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     (void)i;
     const gm__ranking *r = w->r;
     while (w->k >= r->nlist[w->c])
@@ -176,8 +103,10 @@ static const gm__field_def ELIG_F[] = {
     {"reasons", GM__FT_STRING, 0},
 };
 
-static gm_status elig_row(wctx *w, size_t i, gm__value *v, const void **geom)
+static gm_status elig_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     (void)geom;
     size_t c = i / w->r->ns, s = i % w->r->ns;
     gm__rank_reasons(w->in, w->r, c, s, w->text[0], sizeof w->text[0]);
@@ -246,8 +175,10 @@ static void assign_note(wctx *w, size_t c, char *buf, size_t size)
         snprintf(buf, size, "not placed: no suitable site (eligibility.csv gives each site's reasons)");
 }
 
-static gm_status assign_row(wctx *w, size_t c, gm__value *v, const void **geom)
+static gm_status assign_row(void *arg, size_t c, gm__value *v, const void **geom, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     (void)geom;
     const gm__rank_in *in = w->in;
     const gm__ranking *r = w->r;
@@ -273,8 +204,10 @@ static const gm__field_def SPEND_F[] = {
 };
 static const bool SPEND_P[] = {0, 0, 1, 1, 1};
 
-static gm_status spend_row(wctx *w, size_t i, gm__value *v, const void **geom)
+static gm_status spend_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
+    wctx *w = arg;
+    (void)owned;
     (void)geom;
     const gm__ranking *r = w->r;
     bool prov = i < r->nproviders;
@@ -303,17 +236,17 @@ gm_status gm__rank_write(gm_ctx *ctx, const char *dir, const gm__rank_in *in, co
     for (size_t k = 0; k < ncls; k++)
         cls[k] = (gm__qml_class){(double)k, k == 3 ? (double)r->top : (double)k + 1, NULL, labels[k],
                                  gm__qml_ramp(k, ncls)};
-    table tabs[] = {
-        {"ranking", GM__GT_LINE, 15, RANK_F, NULL, nrank, rank_row,
-         {GM__GT_LINE, GM__QML_GRADUATED, "rank", cls, ncls, NULL, 1, NULL, 0.5, NULL, NULL}},
-        {"eligibility", -1, 4, ELIG_F, NULL, r->nc * r->ns, elig_row, {0}},
-        {"assignment", -1, 11, ASSIGN_F, NULL, r->nc, assign_row, {0}},
-        {"spend", -1, 5, SPEND_F, SPEND_P, r->nproviders + 3, spend_row, {0}},
+    const gm__qml_style style = {GM__GT_LINE, GM__QML_GRADUATED, "rank", cls, ncls, NULL, 1, NULL, 0.5, NULL, NULL};
+    const gm__laytab tabs[] = {
+        {"ranking", GM__GT_LINE, 15, RANK_F, NULL, nrank, rank_row, &w, &style, true},
+        {"eligibility", GM__GT_POINT, 4, ELIG_F, NULL, r->nc * r->ns, elig_row, &w, NULL, false},
+        {"assignment", GM__GT_POINT, 11, ASSIGN_F, NULL, r->nc, assign_row, &w, NULL, false},
+        {"spend", GM__GT_POINT, 5, SPEND_F, SPEND_P, r->nproviders + 3, spend_row, &w, NULL, false},
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)
         if (k != 2 || r->assign != GM__ASSIGN_NONE)
-            st = write_table(&w, dir, &tabs[k]);
+            st = gm__laytab_write(ctx, dir, in->cfg->formats, &tabs[k]);
     if (w.line)
         GEOSGeom_destroy_r(gm__geos(ctx), w.line);
     return st;

@@ -31,7 +31,12 @@ gm_status gm__laytab_write(gm_ctx *ctx, const char *dir, unsigned formats, const
         st = gm__csvout_row(cw, head, t->nfields);
     for (size_t i = 0; st == GM_OK && i < t->nrows; i++) {
         void *owned = NULL;
-        const void *g = t->row(t->arg, i, values, &owned);
+        const void *g = NULL;
+        if ((st = t->row(t->arg, i, values, &g, &owned)) != GM_OK) {
+            if (owned && h)
+                GEOSGeom_destroy_r(h, owned);
+            break;
+        }
         for (size_t f = 0; f < t->nfields; f++) {
             const gm__field_def *fd = &t->fields[f];
             if (gm__value_is_null(fd->type, &values[f]))

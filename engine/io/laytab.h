@@ -20,10 +20,11 @@ typedef struct gm__laytab {
     const gm__field_def *fields;
     const bool *people;          /* nfields flags, or NULL: counts of people (withheld shown as "*") */
     size_t nrows;
-    /* Fill values (nfields) of row i; return its geometry (a GEOSGeometry *,
-     * working CRS), or NULL for none.  Set *owned to that geometry when the
-     * writer should destroy it after use (one made for the row). */
-    const void *(*row)(void *arg, size_t i, gm__value *values, void **owned);
+    /* Fill values (nfields) of row i and set *geom to its geometry (a
+     * GEOSGeometry *, working CRS; NULL for none, written as a null one).
+     * Set *owned to a geometry the writer should destroy after the row (one
+     * made for it).  A status other than GM_OK stops the writing. */
+    gm_status (*row)(void *arg, size_t i, gm__value *values, const void **geom, void **owned);
     void *arg;
     const gm__qml_style *style;  /* NULL: no .qml; its layer is set by the writer */
     bool layer;                  /* false: the CSV alone */
