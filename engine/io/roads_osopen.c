@@ -208,7 +208,7 @@ static gm_status read_nodes(os_reader *rd, OGRLayerH layer, gm__gdal_capture *ca
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (id && g && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint && !OGR_G_IsEmpty(g)) {
             double x = OGR_G_GetX(g, 0), y = OGR_G_GetY(g, 0);
-            size_t k;
+            size_t k = 0;
             if (gm__xform_point(xf, &x, &y)) {
                 st = node_slot(rd, id, &k);
                 if (st == GM_OK && !rd->nodes[k].has_point) {
@@ -234,7 +234,7 @@ cleanup:
 static gm_status link_end(os_reader *rd, const char *id, const char *link_id, double *x, double *y,
                           uint32_t *dense)
 {
-    size_t k;
+    size_t k = 0; /* set by node_slot; initialised for -O3 -Wmaybe-uninitialized */
     gm_status st = node_slot(rd, id, &k);
     if (st != GM_OK)
         return st;
