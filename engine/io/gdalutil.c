@@ -1,6 +1,8 @@
 /* GDAL helpers: see gdalutil.h. */
 #include "gdalutil.h"
 
+#include <cpl_vsi.h>
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <ogr_srs_api.h>
@@ -89,4 +91,34 @@ void gm__gdal_layer_list(GDALDatasetH ds, char *buf, size_t size)
     }
     if (used >= size && size > 4)
         memcpy(buf + size - 4, "...", 4);
+}
+
+gm_status gm__vsi_slurp(gm_ctx *ctx, const char *vpath, const char *shown, char **buf, size_t *len, bool *absent)
+{
+    *absent = false;
+    VSILFILE *fp = VSIFOpenL(vpath, "rb");
+    if (!fp) {
+        *absent = true;
+        return GM_OK;
+    }
+    gm_status st = GM_OK;
+    size_t cap = 0, n = 0;
+    char *b = NULL;
+    for (;;) {
+        if (!gm__grow((void **)&b, &cap, n + 65536, 1)) {
+            st = gm__err(ctx, GM_E_NOMEM, "out of memory reading %s", shown);
+            goto cleanup;
+        }
+        size_t got = VSIFReadL(b + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    *buf = b;
+    *len = n;
+    b = NULL;
+cleanup:
+    gm__free(b);
+    VSIFCloseL(fp);
+    return st;
 }

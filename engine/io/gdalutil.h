@@ -8,6 +8,7 @@
 #define GM_ENGINE_IO_GDALUTIL_H
 
 #include "../core/core.h"
+#include "vsi.h"
 
 #include <gdal.h>
 #include <ogr_api.h>
