@@ -339,26 +339,6 @@ static GDALDatasetH open_vector(const char *path)
     return ds;
 }
 
-long gmr_layer_count(const char *path, char *epsg)
-{
-    GDALDatasetH ds = open_vector(path);
-    OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
-    long n = (long)OGR_L_GetFeatureCount(ly, 1);
-    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(ly);
-    snprintf(epsg, 16, "?");
-    if (srs) {
-        /* A shapefile's .prj carries no EPSG code: identify it. */
-        OGRSpatialReferenceH id = OSRClone(srs);
-        OSRAutoIdentifyEPSG(id);
-        const char *code = OSRGetAuthorityCode(id, NULL);
-        if (code)
-            snprintf(epsg, 16, "%s", code);
-        OSRDestroySpatialReference(id);
-    }
-    GDALClose(ds);
-    return n;
-}
-
 gmr_feature *gmr_layer_read(GEOSContextHandle_t h, const char *path, const char *const *attr, size_t nattr,
                             int to_epsg, size_t *n)
 {

@@ -103,10 +103,6 @@ static inline size_t gmr_mx(const gmr_matrix *m, size_t c, size_t s, int mode)
 
 /* ---- layers read with GDAL into GEOS ------------------------------------- */
 
-/* A layer's feature count and the EPSG code GDAL identifies for its CRS
- * ("?" when none; buffer of 16). */
-long gmr_layer_count(const char *path, char *epsg);
-
 typedef struct gmr_feature {
     char **attr;         /* the fields asked for, as text */
     GEOSGeometry *geom;  /* in the layer's CRS; NULL for a null geometry */

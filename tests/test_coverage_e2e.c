@@ -102,31 +102,6 @@ static void free_layer(feat *v, size_t n)
     free(v);
 }
 
-static long ogr_count(const char *path, char *epsg)
-{
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
-    cr_assert_not_null(ds, "GDAL cannot open %s", path);
-    OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
-    long n = (long)OGR_L_GetFeatureCount(ly, 1);
-    OGRSpatialReferenceH srs = OSRClone(OGR_L_GetSpatialRef(ly));
-    OSRAutoIdentifyEPSG(srs);
-    const char *code = OSRGetAuthorityCode(srs, NULL);
-    snprintf(epsg, 16, "%s", code ? code : "?");
-    OSRDestroySpatialReference(srs);
-    GDALClose(ds);
-    return n;
-}
-
-static cJSON *read_json(const char *path)
-{
-    char *text = gmt_slurp(path, NULL);
-    cr_assert_not_null(text, "cannot read %s", path);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    cr_assert_not_null(j);
-    return j;
-}
-
 /* ---- the tests ----------------------------------------------------------- */
 
 static const char *const LAYERS[] = {"catchments", "partition", "coverage", "zones", "gaps"};
@@ -137,9 +112,9 @@ Test(coverage_e2e, every_layer_opens_in_both_formats_with_its_table_and_style, .
     for (size_t k = 0; k < 5; k++) {
         char name[64], e1[16], e2[16];
         snprintf(name, sizeof name, "%s.geojson", LAYERS[k]);
-        long a = ogr_count(out(name), e1);
+        long a = gmt_layer_count(out(name), e1);
         snprintf(name, sizeof name, "%s.shp", LAYERS[k]);
-        long b = ogr_count(out(name), e2);
+        long b = gmt_layer_count(out(name), e2);
         cr_assert_eq(a, b, "%s: %ld GeoJSON features, %ld shapefile features", LAYERS[k], a, b);
         cr_assert_str_eq(e1, "4326", "%s.geojson CRS", LAYERS[k]);
         cr_assert_str_eq(e2, "27700", "%s.shp CRS", LAYERS[k]);
@@ -292,7 +267,7 @@ Test(coverage_e2e, the_partition_has_no_overlaps_and_covers_every_catchment, .in
 /* The point at the middle of expected.json's box of a place. */
 static void box_centre(const char *place, double *x, double *y)
 {
-    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    cJSON *e = gmt_read_json(gmt_src("geodata/expected.json"));
     const cJSON *b = cJSON_GetObjectItem(cJSON_GetObjectItem(e, place), "bbox");
     cr_assert(cJSON_GetArraySize(b) == 4);
     *x = (cJSON_GetArrayItem(b, 0)->valuedouble + cJSON_GetArrayItem(b, 2)->valuedouble) / 2;
@@ -324,7 +299,7 @@ Test(coverage_e2e, marrowby_is_the_worst_gap, .init = setup, .fini = teardown, .
     box_centre("marrowby", &x, &y);
     int rank = gap_rank_at(outdir, x, y);
     cr_assert_eq(rank, 1, "Marrowby (%.0f, %.0f) is in gap rank %d, expected the first", x, y, rank);
-    cJSON *s = read_json(out("summary.json"));
+    cJSON *s = gmt_read_json(out("summary.json"));
     const cJSON *g = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "coverage"), "gaps");
     cr_assert_geq(cJSON_GetObjectItem(g, "gap_areas")->valuedouble, 1);
     cJSON_Delete(s);
@@ -456,8 +431,8 @@ Test(coverage_e2e, small_counts_are_withheld_from_the_shareable_tables, .init = 
 Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .init = setup, .fini = teardown,
      .timeout = 600)
 {
-    cJSON *m = read_json(out("manifest.json"));
-    cJSON *s = read_json(out("summary.json"));
+    cJSON *m = gmt_read_json(out("manifest.json"));
+    cJSON *s = gmt_read_json(out("summary.json"));
     double located = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "counts"), "customers"),
                                          "located")
                          ->valuedouble;
@@ -526,7 +501,7 @@ Test(coverage_e2e, without_zones_a_hexagon_grid_tiles_the_county, .init = setup,
     }
     cr_assert(fabs(sum / 1e6 - 1330.6) < 0.5, "hexagons cover %.1f km2", sum / 1e6);
     cr_assert(nz > 128 && nz < 250, "%zu hexagons", nz);
-    cJSON *s = read_json(out("summary.json"));
+    cJSON *s = gmt_read_json(out("summary.json"));
     double in_area = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "coverage"), "postcodes_in_area")->valuedouble;
     cr_assert_eq((double)pcs, in_area, "postcodes over the hexagons %ld, in the area %.0f", pcs, in_area);
     cJSON_Delete(s);

@@ -27,16 +27,6 @@ static int run_gapmap(const char *args, const char *out)
     return gmt_system(cmd);
 }
 
-static cJSON *read_json(const char *path)
-{
-    char *text = gmt_slurp(path, NULL);
-    cr_assert_not_null(text, "cannot read %s", path);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    cr_assert_not_null(j, "%s is not JSON", path);
-    return j;
-}
-
 static double jnum(const cJSON *o, const char *path)
 {
     char buf[256];
@@ -93,26 +83,9 @@ static const char *out(const char *name)
     return buf;
 }
 
-static long layer_count(const char *path, char *epsg_out)
-{
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    cr_assert_not_null(ds, "GDAL cannot open %s", path);
-    OGRLayerH lyr = GDALDatasetGetLayer(ds, 0);
-    long n = (long)OGR_L_GetFeatureCount(lyr, 1);
-    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lyr);
-    cr_assert_not_null(srs, "%s has no CRS", path);
-    OGRSpatialReferenceH s2 = OSRClone(srs);
-    OSRAutoIdentifyEPSG(s2);
-    const char *code = OSRGetAuthorityCode(s2, NULL);
-    snprintf(epsg_out, 16, "%s", code ? code : "?");
-    OSRDestroySpatialReference(s2);
-    GDALClose(ds);
-    return n;
-}
-
 Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
 {
-    cJSON *m = read_json(out("manifest.json"));
+    cJSON *m = gmt_read_json(out("manifest.json"));
     long cust_rows = csv_rows(gmt_src("geodata/customers.csv"));
     long site_rows = csv_rows(gmt_src("geodata/providers.csv"));
     long pc_rows = csv_rows(gmt_src("geodata/onspd_examplshire.csv"));
@@ -125,12 +98,12 @@ Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
 
     /* Layers hold exactly the located rows, in both formats. */
     char epsg[16];
-    cr_assert_eq(layer_count(out("customers.geojson"), epsg), (long)jnum(m, "counts.customers.located"));
+    cr_assert_eq(gmt_layer_count(out("customers.geojson"), epsg), (long)jnum(m, "counts.customers.located"));
     cr_assert_str_eq(epsg, "4326");
-    cr_assert_eq(layer_count(out("customers.shp"), epsg), (long)jnum(m, "counts.customers.located"));
+    cr_assert_eq(gmt_layer_count(out("customers.shp"), epsg), (long)jnum(m, "counts.customers.located"));
     cr_assert_str_eq(epsg, "27700");
-    cr_assert_eq(layer_count(out("providers.geojson"), epsg), (long)jnum(m, "counts.sites.located"));
-    cr_assert_eq(layer_count(out("providers.shp"), epsg), (long)jnum(m, "counts.sites.located"));
+    cr_assert_eq(gmt_layer_count(out("providers.geojson"), epsg), (long)jnum(m, "counts.sites.located"));
+    cr_assert_eq(gmt_layer_count(out("providers.shp"), epsg), (long)jnum(m, "counts.sites.located"));
 
     /* rejects.csv lists every rejected row once (plus warnings and directory skips). */
     long rejected_rows = (long)jnum(m, "counts.rejects_csv.rejected_rows");
@@ -139,7 +112,7 @@ Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
     cr_assert_eq(csv_rows(out("rejects.csv")), rejected_rows + (long)jnum(m, "counts.rejects_csv.warning_rows"));
 
     /* The generator's own account of its bad rows. */
-    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    cJSON *e = gmt_read_json(gmt_src("geodata/expected.json"));
     const cJSON *cr = cJSON_GetObjectItem(e, "customers_rejected");
     if (cr && cJSON_IsObject(cr)) {
         long total = 0;
@@ -279,7 +252,7 @@ static bool layer_has_id(const char *layer, const char *idfield, const char *id)
 
 Test(e2e, every_deliberate_problem_row_has_the_expected_outcome, .init = setup, .timeout = 300)
 {
-    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    cJSON *e = gmt_read_json(gmt_src("geodata/expected.json"));
     struct { const char *section, *file, *idfield, *layer, *list; } sets[] = {
         {"customers", "customers.csv", "customer_id", "customers.geojson", "problems"},
         {"providers", "providers.csv", "site_id", "providers.geojson", "problems"},
@@ -365,7 +338,7 @@ Test(e2e, travel_matrix_respects_independent_bounds_and_the_bridge, .init = setu
     pt *sp = read_points("providers.shp", "site_id", &ns);
 
     /* The only road over the estuary: its end points, from the roads file. */
-    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    cJSON *e = gmt_read_json(gmt_src("geodata/expected.json"));
     const char *bridge = cJSON_GetObjectItem(e, "bridge_link_id")->valuestring;
     GDALDatasetH rds = GDALOpenEx(gmt_src("geodata/roads.gpkg"), GDAL_OF_VECTOR, NULL, NULL, NULL);
     OGRLayerH rl = GDALDatasetGetLayerByName(rds, "road_link");
@@ -441,7 +414,7 @@ Test(e2e, travel_matrix_respects_independent_bounds_and_the_bridge, .init = setu
 
 Test(e2e, holm_island_customers_get_no_times_and_a_warning, .init = setup, .timeout = 300)
 {
-    cJSON *e = read_json(gmt_src("geodata/expected.json"));
+    cJSON *e = gmt_read_json(gmt_src("geodata/expected.json"));
     const cJSON *bb = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "holm_island"), "bbox");
     double x0 = cJSON_GetArrayItem(bb, 0)->valuedouble, y0 = cJSON_GetArrayItem(bb, 1)->valuedouble;
     double x1 = cJSON_GetArrayItem(bb, 2)->valuedouble, y1 = cJSON_GetArrayItem(bb, 3)->valuedouble;

@@ -32,13 +32,6 @@ static void setup(void)
     snprintf(outdir, sizeof outdir, "%s", o);
 }
 
-static gmt_csv load(const char *name)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", outdir, name);
-    return gmt_csv_load(path);
-}
-
 /* What the test knows of a customer, from the customers layer. */
 typedef struct person {
     char id[16], site[16], needs[128], transport[32], mobility[16];
@@ -93,7 +86,7 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
 {
     size_t np;
     person *p = people(&np);
-    gmt_csv m = load("matrix.csv"), j = load("journeys.csv");
+    gmt_csv m = gmt_csv_in(outdir, "matrix.csv"), j = gmt_csv_in(outdir, "journeys.csv");
     size_t jc = gmt_csv_col(&j, "customer_id"), js = gmt_csv_col(&j, "site_id"), jf = gmt_csv_col(&j, "flags");
     size_t placed = 0;
     for (size_t i = 0; i < np; i++)
@@ -126,7 +119,7 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
     cr_assert_gt(count[0], 50);
     cr_assert_gt(count[2], 10);
     /* The shareable summary agrees. */
-    gmt_csv s = load("journeys_summary.csv");
+    gmt_csv s = gmt_csv_in(outdir, "journeys_summary.csv");
     size_t sg = gmt_csv_col(&s, "group"), sk = gmt_csv_col(&s, "key"), sp = gmt_csv_col(&s, "placements");
     for (int f = 0; f < 3; f++) {
         bool found = false;
@@ -149,7 +142,7 @@ Test(journeys_e2e, flags_follow_from_the_goals_and_the_matrix, .init = setup, .t
 
 Test(journeys_e2e, the_review_list_runs_worst_first_and_alternatives_are_quicker, .init = setup, .timeout = 600)
 {
-    gmt_csv r = load("journeys_review.csv"), m = load("matrix.csv");
+    gmt_csv r = gmt_csv_in(outdir, "journeys_review.csv"), m = gmt_csv_in(outdir, "matrix.csv");
     size_t ex = gmt_csv_col(&r, "excess_min"), al = gmt_csv_col(&r, "alternatives"), cu = gmt_csv_col(&r, "customer_id"),
            md = gmt_csv_col(&r, "mode"), mi = gmt_csv_col(&r, "minutes");
     double prev = INFINITY;

@@ -31,13 +31,6 @@ static void setup(void)
     snprintf(outdir, sizeof outdir, "%s", o);
 }
 
-static gmt_csv load(const char *name)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", outdir, name);
-    return gmt_csv_load(path);
-}
-
 /* A layer's features as text fields (GeoJSON, full names). */
 typedef struct rec {
     char v[6][64];
@@ -83,7 +76,7 @@ Test(rank_e2e, the_assignment_never_overfills_a_site, .init = setup, .timeout = 
     for (size_t i = 0; i < nc; i++)
         if (c[i].v[1][0])
             now[find(s, ns, c[i].v[1])]++;
-    gmt_csv a = load("assignment.csv");
+    gmt_csv a = gmt_csv_in(outdir, "assignment.csv");
     cr_assert_eq(a.nrows, nc, "one assignment row per located customer");
     size_t as = gmt_csv_col(&a, "assigned_site"), wg = gmt_csv_col(&a, "within_goal");
     size_t placed = 0;
@@ -116,7 +109,7 @@ Test(rank_e2e, the_assignment_never_overfills_a_site, .init = setup, .timeout = 
 
 Test(rank_e2e, shortlists_are_eligible_scored_by_their_parts_and_in_order, .init = setup, .timeout = 600)
 {
-    gmt_csv r = load("ranking.csv"), e = load("eligibility.csv");
+    gmt_csv r = gmt_csv_in(outdir, "ranking.csv"), e = gmt_csv_in(outdir, "eligibility.csv");
     size_t cu = gmt_csv_col(&r, "customer_id"), si = gmt_csv_col(&r, "site_id"), rk = gmt_csv_col(&r, "rank"),
            sc = gmt_csv_col(&r, "score");
     static const char *const parts[] = {"time_pts", "price_pts", "status_pts", "preference_pts", "continuity_pts"};
@@ -172,7 +165,7 @@ Test(rank_e2e, spend_by_status_is_the_customers_own_costs, .init = setup, .timeo
                 spend[k] += atof(c[i].v[2]);
             }
     }
-    gmt_csv p = load("spend.csv");
+    gmt_csv p = gmt_csv_in(outdir, "spend.csv");
     size_t g = gmt_csv_col(&p, "group_by"), key = gmt_csv_col(&p, "key"), pl = gmt_csv_col(&p, "placements"),
            ws = gmt_csv_col(&p, "weekly_spend");
     int found = 0;

@@ -115,16 +115,6 @@ static void teardown(void)
     gmr_inputs_free(&in);
 }
 
-static cJSON *read_json(const char *path)
-{
-    char *text = gmt_slurp(path, NULL);
-    cr_assert_not_null(text, "cannot read %s", path);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    cr_assert_not_null(j, "%s is not JSON", path);
-    return j;
-}
-
 /* summary.json's coverage section (the run's stages each add one). */
 static const cJSON *coverage_summary(const cJSON *summary)
 {
@@ -161,9 +151,9 @@ Test(realdata_coverage, every_layer_opens_with_gdal_in_both_formats_and_crs, .fi
     for (size_t k = 0; k < sizeof layers / sizeof *layers; k++) {
         char name[64], e1[16], e2[16];
         snprintf(name, sizeof name, "%s.geojson", layers[k]);
-        long a = gmr_layer_count(out(name), e1);
+        long a = gmt_layer_count(out(name), e1);
         snprintf(name, sizeof name, "%s.shp", layers[k]);
-        long b = gmr_layer_count(out(name), e2);
+        long b = gmt_layer_count(out(name), e2);
         cr_assert_eq(a, b, "%s: %ld GeoJSON features, %ld shapefile features", layers[k], a, b);
         cr_assert_str_eq(e1, "4326", "%s.geojson is in EPSG:%s", layers[k], e1);
         cr_assert_str_eq(e2, "27700", "%s.shp is in EPSG:%s", layers[k], e2);
@@ -179,11 +169,11 @@ Test(realdata_coverage, every_layer_opens_with_gdal_in_both_formats_and_crs, .fi
         snprintf(line + len, sizeof line - len, "%s%s %ld", k ? ", " : "", layers[k], a);
     }
     /* The inputs reconcile: every customer and site written is on the map. */
-    cr_assert_eq(gmr_layer_count(out("customers.geojson"), (char[16]){0}), (long)in.ncust);
-    cr_assert_eq(gmr_layer_count(out("providers.geojson"), (char[16]){0}), (long)in.nsite);
+    cr_assert_eq(gmt_layer_count(out("customers.geojson"), (char[16]){0}), (long)in.ncust);
+    cr_assert_eq(gmt_layer_count(out("providers.geojson"), (char[16]){0}), (long)in.nsite);
     /* 21 sites x (3 car + 2 walk thresholds); 5 services x 5 thresholds. */
-    cr_assert_eq(gmr_layer_count(out("catchments.shp"), (char[16]){0}), (long)(in.nsite * 5));
-    cr_assert_eq(gmr_layer_count(out("coverage.shp"), (char[16]){0}), 5 * 5);
+    cr_assert_eq(gmt_layer_count(out("catchments.shp"), (char[16]){0}), (long)(in.nsite * 5));
+    cr_assert_eq(gmt_layer_count(out("coverage.shp"), (char[16]){0}), 5 * 5);
     cr_log_info("features (GeoJSON = shapefile): %s", line);
 }
 
@@ -385,7 +375,7 @@ Test(realdata_coverage, coverage_table_grows_with_minutes_and_matches_the_matrix
     start();
     gmr_matrix *m = gmr_matrix_read(&in, out("matrix.csv"));
     /* Every customer written is located (Code-Point postcodes, by construction). */
-    cJSON *man = read_json(out("manifest.json"));
+    cJSON *man = gmt_read_json(out("manifest.json"));
     const cJSON *loc = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "counts"), "customers"),
                                            "located");
     cr_assert(cJSON_IsNumber(loc) && loc->valuedouble == (double)in.ncust, "manifest.json: %g customers located, "
@@ -463,7 +453,7 @@ Test(realdata_coverage, summary_car_figures_match_the_matrix_and_suitability, .f
 {
     start();
     gmr_matrix *m = gmr_matrix_read(&in, out("matrix.csv"));
-    cJSON *s = read_json(out("summary.json"));
+    cJSON *s = gmt_read_json(out("summary.json"));
     const cJSON *cov = coverage_summary(s);
     const cJSON *cust = cJSON_GetObjectItem(cov, "customers");
     cr_assert(cJSON_IsNumber(cust) && cust->valuedouble == (double)in.ncust, "summary.json coverage.customers %g",
@@ -617,7 +607,7 @@ Test(realdata_coverage, zone_counts_match_the_customers_and_postcodes_inside_eac
     gm_ctx_free(ctx);
     cr_assert_eq(rows, nl);
     cr_assert_eq(shown_sum + hidden_mine, cust_in);
-    cJSON *s = read_json(out("summary.json"));
+    cJSON *s = gmt_read_json(out("summary.json"));
     const cJSON *pia = cJSON_GetObjectItem(coverage_summary(s), "postcodes_in_area");
     cr_assert(cJSON_IsNumber(pia) && pia->valuedouble == (double)pc_in,
               "summary.json coverage.postcodes_in_area %g, but %zu Code-Point postcodes lie in the LSOAs",

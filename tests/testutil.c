@@ -4,6 +4,12 @@
 
 #include "io/table.h"
 
+#include <cjson/cJSON.h>
+#include <cpl_error.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +224,11 @@ gmt_csv gmt_csv_load(const char *path)
     return c;
 }
 
+gmt_csv gmt_csv_in(const char *dir, const char *name)
+{
+    return gmt_csv_load(gmt_path(dir, name));
+}
+
 size_t gmt_csv_col(const gmt_csv *c, const char *name)
 {
     for (size_t k = 0; k < c->ncols; k++)
@@ -239,4 +250,37 @@ void gmt_csv_free(gmt_csv *c)
     free(c->head);
     free(c->cell);
     memset(c, 0, sizeof *c);
+}
+
+struct cJSON *gmt_read_json(const char *path)
+{
+    char *text = gmt_slurp(path, NULL);
+    cr_assert_not_null(text, "cannot read %s", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(j, "%s is not JSON", path);
+    return j;
+}
+
+long gmt_layer_count(const char *path, char *epsg)
+{
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    cr_assert_not_null(ds, "GDAL cannot open %s: %s", path, CPLGetLastErrorMsg());
+    cr_assert_eq(GDALDatasetGetLayerCount(ds), 1, "%s: expected one layer", path);
+    OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
+    long n = (long)OGR_L_GetFeatureCount(ly, 1);
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(ly);
+    snprintf(epsg, 16, "?");
+    if (srs) {
+        /* A shapefile's .prj carries no EPSG code: identify it. */
+        OGRSpatialReferenceH id = OSRClone(srs);
+        OSRAutoIdentifyEPSG(id);
+        const char *code = OSRGetAuthorityCode(id, NULL);
+        if (code)
+            snprintf(epsg, 16, "%s", code);
+        OSRDestroySpatialReference(id);
+    }
+    GDALClose(ds);
+    return n;
 }

@@ -56,8 +56,18 @@ typedef struct gmt_csv {
 
 /* Read path (fails the calling test when it cannot be read). */
 gmt_csv gmt_csv_load(const char *path);
+/* dir/name read as gmt_csv_load does. */
+gmt_csv gmt_csv_in(const char *dir, const char *name);
 /* The column named name (fails the test when there is none). */
 size_t gmt_csv_col(const gmt_csv *c, const char *name);
 void gmt_csv_free(gmt_csv *c);
+
+/* A JSON file parsed (fails the calling test when it cannot be read or
+ * parsed); caller frees with cJSON_Delete. */
+struct cJSON *gmt_read_json(const char *path);
+
+/* Features of the one layer of a vector file (GDAL), and its CRS's EPSG code
+ * into epsg (16 bytes; "?" when it has none), identifying a shapefile's .prj. */
+long gmt_layer_count(const char *path, char *epsg);
 
 #endif
