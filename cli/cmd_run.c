@@ -16,7 +16,9 @@ const cli_cmd CMD_RUN = {
     "CONFIG [--output DIR] [--quiet]",
     "Run the whole job described by CONFIG (an INI file): read the postcode directory,\n"
     "locate customers and provider sites, build the travel networks and the travel\n"
-    "matrix (when CONFIG names [roads]), and write the output folder.",
+    "matrix (when CONFIG names [roads]), map coverage, catchments and gaps (with a\n"
+    "[coverage] section), check every placement's journey against the travel goals,\n"
+    "rank the suitable providers of each placement, and write the output folder.",
     "Paths in CONFIG are relative to CONFIG's folder. Rows that cannot be used are\n"
     "listed with their reason in rejects.csv; manifest.json reconciles the counts.\n"
     "Example: gapmap run geodata/examplshire.ini --output out",
