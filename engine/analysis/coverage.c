@@ -607,7 +607,7 @@ static gm_status capacity(work *w, gm__coverage *c, int tm, double T)
 
 /* ---- zones, underserved, gaps ------------------------------------------- */
 
-static void zone_figures(work *w, gm__coverage *c)
+static gm_status zone_figures(work *w, gm__coverage *c)
 {
     const gm_config *cfg = w->cfg;
     int gm = cfg->coverage.gap_mode;
@@ -683,6 +683,7 @@ static void zone_figures(work *w, gm__coverage *c)
     gm__free(pn);
     gm__free(exc);
     gm__free(sw);
+    return ok ? GM_OK : nomem(w->ctx, "zone figures");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -945,8 +946,8 @@ gm_status gm__coverage_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *i
         w.cell_t[tm] = NULL;
     }
     int gm = cfg->coverage.gap_mode;
-    zone_figures(&w, c);
-    if ((st = access_index(&w, c, gm, cfg->coverage.gap_minutes * 60)) != GM_OK ||
+    if ((st = zone_figures(&w, c)) != GM_OK ||
+        (st = access_index(&w, c, gm, cfg->coverage.gap_minutes * 60)) != GM_OK ||
         (st = capacity(&w, c, gm, cfg->coverage.gap_minutes * 60)) != GM_OK || (st = underserved(&w, c)) != GM_OK ||
         (st = gaps(&w, c)) != GM_OK)
         goto done;
