@@ -24,6 +24,7 @@
 #define GM_ENGINE_ANALYSIS_COVERAGE_H
 
 #include "../geo/surface.h"
+#include "../io/vwriter.h"
 #include "../run/travel.h"
 
 #include <cjson/cJSON.h>
@@ -134,6 +135,10 @@ gm_status gm__coverage_summary(gm_ctx *ctx, const gm_config *cfg, const gm__trav
 /* Whether a count of people may be shared (0, or at least suppress_below;
  * with NHS rounding, 8 or more, rounded to 5): *out receives what to show. */
 bool gm__shareable(const gm_config *cfg, uint32_t v, int64_t *out);
+
+/* The same count as a layer/table value: the shown integer, or null when
+ * withheld. */
+gm__value gm__people_value(const gm_config *cfg, uint32_t v);
 
 void gm__coverage_free(gm_ctx *ctx, gm__coverage *c);
 

@@ -45,7 +45,7 @@ static gm__value vi(int64_t i) { return (gm__value){.i = i}; }
 static gm__value vd(double d) { return (gm__value){.d = d, .is_null = !isfinite(d)}; }
 static gm__value vnull(void) { return (gm__value){.is_null = true}; }
 
-static gm__value people(const gm_config *cfg, uint32_t v)
+gm__value gm__people_value(const gm_config *cfg, uint32_t v)
 {
     int64_t o;
     return gm__shareable(cfg, v, &o) ? vi(o) : vnull();
@@ -115,8 +115,8 @@ static gm_status cov_row(void *arg, size_t i, gm__value *v, const void **geom, v
     int64_t a, b;
     bool ok = gm__shareable(w->cfg, e->customers_in, &a) && gm__shareable(w->cfg, e->customers, &b) &&
               gm__shareable(w->cfg, e->customers - e->customers_in, &a);
-    v[7] = ok ? people(w->cfg, e->customers_in) : vnull();
-    v[8] = ok ? people(w->cfg, e->customers) : vnull();
+    v[7] = ok ? gm__people_value(w->cfg, e->customers_in) : vnull();
+    v[8] = ok ? gm__people_value(w->cfg, e->customers) : vnull();
     v[9] = ok && e->customers ? vd(100.0 * e->customers_in / e->customers) : vnull();
     *geom = e->geom;
     return GM_OK;
@@ -143,7 +143,7 @@ static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, 
     const gm__zone *z = &w->c->zones[i];
     int64_t dummy;
     bool ok = gm__shareable(w->cfg, z->customers, &dummy); /* the zone's customer figures may be shown */
-    v[0] = vs(z->id), v[1] = vs(z->name), v[2] = vd(z->area_km2), v[3] = people(w->cfg, z->customers);
+    v[0] = vs(z->id), v[1] = vs(z->name), v[2] = vd(z->area_km2), v[3] = gm__people_value(w->cfg, z->customers);
     v[4] = vi(z->postcodes);
     for (int m = 0; m < GM__TM_COUNT; m++) {
         v[5 + m] = ok ? vd(z->cust_near_min[m]) : vnull();
@@ -155,8 +155,8 @@ static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, 
     }
     v[21] = vd(z->access);
     /* demand_out counts customers where the zone has them, else postcodes. */
-    v[22] = z->customers ? (ok ? people(w->cfg, z->demand_out) : vnull()) : vi(z->demand_out);
-    v[23] = ok ? people(w->cfg, z->unmet) : vnull();
+    v[22] = z->customers ? (ok ? gm__people_value(w->cfg, z->demand_out) : vnull()) : vi(z->demand_out);
+    v[23] = ok ? gm__people_value(w->cfg, z->unmet) : vnull();
     v[24] = z->customers && !ok ? vnull() : vd(z->excess_min);
     v[25] = vi(z->underserved);
     v[26] = vs(z->reason);
@@ -179,9 +179,9 @@ static gm_status gap_row(void *arg, size_t i, gm__value *v, const void **geom, v
     (void)owned;
     const gm__gap *g = &w->c->gaps[i];
     v[0] = vs(g->id), v[1] = vi(g->rank), v[2] = vs(g->zones), v[3] = vi(g->nzones);
-    v[4] = people(w->cfg, g->customers), v[5] = vi(g->postcodes);
-    v[6] = g->customers ? people(w->cfg, g->demand_out) : vi(g->demand_out);
-    v[7] = people(w->cfg, g->unmet), v[8] = vd(g->excess_min);
+    v[4] = gm__people_value(w->cfg, g->customers), v[5] = vi(g->postcodes);
+    v[6] = g->customers ? gm__people_value(w->cfg, g->demand_out) : vi(g->demand_out);
+    v[7] = gm__people_value(w->cfg, g->unmet), v[8] = vd(g->excess_min);
     /* The score is people x minutes: withheld with the count it comes from. */
     int64_t d;
     v[9] = gm__shareable(w->cfg, g->demand_out, &d) ? vd(g->score) : vnull();

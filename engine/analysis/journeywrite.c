@@ -118,12 +118,6 @@ typedef struct sw {
     const srow *rows;
 } sw;
 
-static gm__value people(const gm_config *cfg, uint32_t n)
-{
-    int64_t o;
-    return gm__shareable(cfg, n, &o) ? vi(o) : (gm__value){.is_null = true};
-}
-
 static gm_status s_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     (void)owned;
@@ -132,8 +126,8 @@ static gm_status s_row(void *arg, size_t i, gm__value *v, const void **geom, voi
     const srow *r = &w->rows[i];
     int64_t o;
     bool shown = gm__shareable(w->cfg, r->placements, &o);
-    v[0] = vs(r->group), v[1] = vs(r->key), v[2] = people(w->cfg, r->placements);
-    v[3] = people(w->cfg, r->flagged), v[4] = people(w->cfg, r->over_goal), v[5] = people(w->cfg, r->training);
+    v[0] = vs(r->group), v[1] = vs(r->key), v[2] = gm__people_value(w->cfg, r->placements);
+    v[3] = gm__people_value(w->cfg, r->flagged), v[4] = gm__people_value(w->cfg, r->over_goal), v[5] = gm__people_value(w->cfg, r->training);
     v[6] = shown && r->minutes_n ? vd(r->minutes_sum / r->minutes_n) : (gm__value){.is_null = true};
     return GM_OK;
 }
