@@ -286,3 +286,80 @@ Test(raptor, missing_required_file_is_named)
     cr_expect_eq(gm__gtfs_load(ctx, dir, &o, &g), GM_E_ARG);
     gm_ctx_free(ctx);
 }
+
+Test(raptor, journey_legs_describe_the_transfer)
+{
+    fx f;
+    fx_load(&f, write_feed("raptor_legs", false), 4);
+    cr_assert_eq(gm__raptor_keep_legs(f.ctx, f.r), GM_OK);
+    query(&f, "A", HMS(7, 55, 0));
+    gm__raptor_legs l;
+    cr_assert(gm__raptor_journey(f.r, S(&f, "E"), &l));
+    cr_expect_eq(l.source, S(&f, "A"));
+    cr_expect_eq(l.trips, 2);
+    cr_expect_eq(l.ride_s, 10 * 60 + 15 * 60); /* T1 A 08:00 -> C 08:10, T2 C2 08:15 -> E 08:30 */
+    cr_expect_eq(l.walk_s, walk_c_c2());
+    /* waiting is the rest: 5 min at A, then at C2 until 08:15 */
+    cr_expect_eq(HMS(8, 30, 0) - HMS(7, 55, 0) - l.ride_s - l.walk_s, 5 * 60 + (5 * 60 - walk_c_c2()));
+    cr_assert(gm__raptor_journey(f.r, S(&f, "A"), &l));
+    cr_expect_eq(l.trips, 0);
+    fx_free(&f);
+}
+
+/* Latest departure from stop s reaching x by T, by binary search over
+ * forward runs (arrival is non-decreasing in the departure time). */
+static int32_t latest_departure(fx *f, uint32_t s, uint32_t x, int32_t T)
+{
+    gm__raptor_src src = {s, 0};
+    gm__raptor_run(f->r, &src, 1, f->arr, NULL);
+    if (f->arr[x] > T)
+        return -1;
+    int32_t lo = 0, hi = T; /* arrival from lo is <= T */
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo + 1) / 2;
+        src.time_s = mid;
+        gm__raptor_run(f->r, &src, 1, f->arr, NULL);
+        if (f->arr[x] <= T)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+Test(raptor, reversed_timetable_gives_the_latest_departures)
+{
+    for (uint32_t rounds = 1; rounds <= 3; rounds += 2) {
+        fx f;
+        fx_load(&f, write_feed("raptor_reverse", true), rounds);
+        int32_t H = gm__gtfs_horizon(f.g);
+        cr_assert_eq(H, HMS(25, 10, 1));
+        cr_assert_eq(gm__gtfs_reverse(f.ctx, f.g, H - 1, &(gm__gtfs *){NULL}), GM_E_ARG);
+        H += 3600; /* any later horizon works; this one is after every deadline below */
+        gm__gtfs *rev = NULL;
+        cr_assert_eq(gm__gtfs_reverse(f.ctx, f.g, H, &rev), GM_OK);
+        gm__raptor *rr = NULL;
+        cr_assert_eq(gm__raptor_new(f.ctx, rev, rounds, &rr), GM_OK);
+        static const int32_t deadlines[] = {HMS(8, 20, 0), HMS(8, 30, 0), HMS(9, 30, 0), HMS(10, 45, 0), HMS(25, 30, 0)};
+        int checked = 0, reached = 0;
+        for (size_t d = 0; d < sizeof deadlines / sizeof *deadlines; d++)
+            for (uint32_t x = 0; x < f.g->nstops; x++) {
+                int32_t ra[16];
+                gm__raptor_src src = {x, H - deadlines[d]};
+                gm__raptor_run(rr, &src, 1, ra, NULL);
+                for (uint32_t s = 0; s < f.g->nstops; s++) {
+                    int32_t want = latest_departure(&f, s, x, deadlines[d]);
+                    int32_t got = ra[s] == GM__RAPTOR_UNREACHED ? -1 : H - ra[s];
+                    cr_expect_eq(got, want, "%u rounds, %s -> %s by %d: reversed %d, forward %d", rounds,
+                                 f.g->stop_id[s], f.g->stop_id[x], deadlines[d], got, want);
+                    checked++;
+                    reached += want >= 0 && s != x;
+                }
+            }
+        cr_expect_eq(checked, 5 * 5 * 5);
+        cr_expect_gt(reached, 10);
+        gm__raptor_free(rr);
+        gm__gtfs_free(rev);
+        fx_free(&f);
+    }
+}

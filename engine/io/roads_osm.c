@@ -418,7 +418,7 @@ static gm_status build_from_ways(gm_ctx *ctx, const char *path, const char *src_
                                  const gm__rways *w, gm__roads *r, uint64_t progress_base)
 {
     gm__xform *xf = NULL;
-    gm_status st = gm__xform_new(ctx, src_crs, GM__WORKING_CRS, &xf);
+    gm_status st = gm__xform_new(ctx, src_crs, r->crs, &xf);
     if (st != GM_OK)
         return st;
     gm__roads_build b = {.ctx = ctx, .r = r};

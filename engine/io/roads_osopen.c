@@ -176,7 +176,7 @@ static gm_status layer_xform(os_reader *rd, OGRLayerH layer, gm__xform **xf)
     gm_status st = gm__gdal_layer_crs(rd->ctx, layer, GM__WORKING_CRS, &crs);
     if (st != GM_OK)
         return st;
-    st = gm__xform_new(rd->ctx, crs, GM__WORKING_CRS, xf);
+    st = gm__xform_new(rd->ctx, crs, rd->r->crs, xf);
     gm__free(crs);
     return st;
 }

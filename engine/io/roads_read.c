@@ -247,7 +247,7 @@ gm_status gm__rways_build(gm__roads_build *b, const gm__rways *w, const gm__xfor
             st = gm__err(ctx, GM_E_CRS,
                          "%s: a road vertex at (%.7f, %.7f) cannot be transformed to %s (is the "
                          "file's CRS right?)",
-                         path, ux[u], uy[u], GM__WORKING_CRS);
+                         path, ux[u], uy[u], b->r->crs);
             goto cleanup;
         }
         ux[u] = x;
@@ -388,6 +388,13 @@ cleanup:
 
 gm_status gm__roads_load(gm_ctx *ctx, const char *path, gm__roads **out)
 {
+    return gm__roads_load_to(ctx, path, NULL, out);
+}
+
+gm_status gm__roads_load_to(gm_ctx *ctx, const char *path, const char *crs, gm__roads **out)
+{
+    if (crs && strlen(crs) >= sizeof((gm__roads *)0)->crs)
+        return gm__err(ctx, GM_E_ARG, "road CRS name too long: %s", crs);
     if (!path || !*path || !out)
         return gm__err(ctx, GM_E_ARG, "no road file given");
     /* GDAL's virtual paths (/vsizip/...) are left for GDAL to judge. */
@@ -401,6 +408,7 @@ gm_status gm__roads_load(gm_ctx *ctx, const char *path, gm__roads **out)
     gm__roads *r = gm__calloc(1, sizeof *r);
     if (!r)
         return gm__err(ctx, GM_E_NOMEM, "out of memory reading roads");
+    snprintf(r->crs, sizeof r->crs, "%s", crs ? crs : GM__WORKING_CRS);
     gm_status st = gm__progress(ctx, 0, 1000, GM__ROADS_PROGRESS);
     if (st != GM_OK)
         goto cleanup;

@@ -77,6 +77,7 @@ typedef struct gm__roads {
     size_t nxy;              /* number of vertices (pairs) */
     gm__roads_stats stats;
     char source[32];         /* "os_open_roads", "osm_pbf" (or "osm_xml" for .osm), "geofabrik_shp" */
+    char crs[64];            /* CRS of every coordinate: GM__WORKING_CRS unless gm__roads_load_to */
 } gm__roads;
 
 /* Load roads from path, choosing the reader from the file: .osm.pbf/.osm ->
@@ -87,6 +88,10 @@ typedef struct gm__roads {
  * layer: message lists the layers found), GM_E_GDAL, GM_E_CRS, GM_E_NOMEM,
  * GM_E_CANCELLED (progress is reported as "Reading roads"). */
 gm_status gm__roads_load(gm_ctx *ctx, const char *path, gm__roads **out);
+
+/* As gm__roads_load, into another metric CRS (e.g. a UTM zone for a network
+ * outside Great Britain, in tests and benchmarks); NULL is GM__WORKING_CRS. */
+gm_status gm__roads_load_to(gm_ctx *ctx, const char *path, const char *crs, gm__roads **out);
 void gm__roads_free(gm__roads *r);
 
 #endif

@@ -114,6 +114,26 @@ gm_status gm__gtfs_load(gm_ctx *ctx, const char *path, const gm__gtfs_opts *opts
 
 void gm__gtfs_free(gm__gtfs *g);
 
+/* Replace g's footpaths (e.g. with walks routed on a street network): first
+ * (nstops + 1 entries), to and secs in the layout of xfer_first / xfer_to /
+ * xfer_s, each stop's targets sorted.  g takes ownership of the three arrays
+ * (they must come from gm__malloc). */
+void gm__gtfs_set_footpaths(gm__gtfs *g, uint32_t *first, uint32_t *to, int32_t *secs);
+
+/* The timetable of g run backwards in time, for latest-departure ("arrive
+ * by") queries with the forward RAPTOR: every time t becomes horizon_s - t,
+ * patterns run from their last stop to their first, pickup and drop-off swap,
+ * footpaths are reversed.  An earliest arrival a' from sources at
+ * horizon_s - deadline is then the latest departure horizon_s - a'.  Only the
+ * RAPTOR structures are filled (nstops, npatterns, pat_*, arr_s, dep_s,
+ * stop_*, xfer_*; the feed's tables stay in g).  horizon_s must exceed every
+ * time of g (gm__gtfs_horizon).  The caller owns *out (gm__gtfs_free).
+ * Errors: GM_E_ARG, GM_E_NOMEM. */
+gm_status gm__gtfs_reverse(gm_ctx *ctx, const gm__gtfs *g, int32_t horizon_s, gm__gtfs **out);
+
+/* One second after the latest time in g's day timetable (at least 1). */
+int32_t gm__gtfs_horizon(const gm__gtfs *g);
+
 /* Index of a stop by stop_id, or -1 (linear: for tests and small look-ups). */
 int64_t gm__gtfs_find_stop(const gm__gtfs *g, const char *stop_id);
 

@@ -34,7 +34,15 @@ struct gm__raptor {
     uint32_t ntouched;
     uint32_t *qpos;          /* npatterns: earliest position to scan from, or NOPOS */
     uint32_t *queue;         /* npatterns */
+    /* Legs (gm__raptor_keep_legs): for round k and stop s at [k * nstops + s],
+     * how the label was reached.  Never reset: a chain followed from a label
+     * of the last run only meets labels of that run. */
+    uint32_t *leg_from;      /* boarding stop (trip), walk origin (footpath) */
+    int32_t *leg_s;          /* seconds in the vehicle / walking */
+    uint8_t *leg_kind;       /* LEG_* */
 };
+
+enum { LEG_SOURCE = 0, LEG_TRIP = 1, LEG_FOOT = 2 };
 
 void gm__raptor_free(gm__raptor *r)
 {
@@ -50,7 +58,59 @@ void gm__raptor_free(gm__raptor *r)
     gm__free(r->touched);
     gm__free(r->qpos);
     gm__free(r->queue);
+    gm__free(r->leg_from);
+    gm__free(r->leg_s);
+    gm__free(r->leg_kind);
     gm__free(r);
+}
+
+gm_status gm__raptor_keep_legs(gm_ctx *ctx, gm__raptor *r)
+{
+    size_t n = ((size_t)r->rounds + 1) * (r->tt->nstops ? r->tt->nstops : 1);
+    if (r->leg_from)
+        return GM_OK;
+    r->leg_from = gm__malloc(n * sizeof *r->leg_from);
+    r->leg_s = gm__malloc(n * sizeof *r->leg_s);
+    r->leg_kind = gm__malloc(n);
+    if (!r->leg_from || !r->leg_s || !r->leg_kind) {
+        gm__free(r->leg_from);
+        gm__free(r->leg_s);
+        gm__free(r->leg_kind);
+        r->leg_from = NULL;
+        r->leg_s = NULL;
+        r->leg_kind = NULL;
+        return gm__err(ctx, GM_E_NOMEM, "out of memory for RAPTOR journey legs (%zu labels)", n);
+    }
+    return GM_OK;
+}
+
+bool gm__raptor_journey(const gm__raptor *r, uint32_t stop, gm__raptor_legs *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r->leg_from || stop >= r->tt->nstops || r->best[stop] == INF)
+        return false;
+    size_t ns = r->tt->nstops;
+    uint32_t k = r->ntrips[stop], s = stop;
+    /* Each step moves to an earlier label of the same run, so the walk ends. */
+    for (size_t guard = 0; guard <= (r->rounds + 1) * (ns + 1); guard++) {
+        size_t at = (size_t)k * ns + s;
+        switch (r->leg_kind[at]) {
+        case LEG_SOURCE:
+            out->source = s;
+            return true;
+        case LEG_TRIP:
+            out->trips++;
+            out->ride_s += r->leg_s[at];
+            s = r->leg_from[at];
+            k--;
+            break;
+        default:
+            out->walk_s += r->leg_s[at];
+            s = r->leg_from[at];
+            break;
+        }
+    }
+    return false;
 }
 
 gm_status gm__raptor_new(gm_ctx *ctx, const gm__gtfs *tt, uint32_t max_rounds, gm__raptor **out)
@@ -96,11 +156,19 @@ static void next_epoch(gm__raptor *r)
     }
 }
 
-/* Record arrival t at s in round k (cur, marks) when it beats the best so far. */
-static inline void improve(gm__raptor *r, int32_t *cur, uint32_t *mark, uint32_t *nmark, uint32_t s, int32_t t, uint8_t k)
+/* Record arrival t at s in round k (cur, marks) when it beats the best so far;
+ * from, leg and kind say how (kept with gm__raptor_keep_legs). */
+static inline void improve(gm__raptor *r, int32_t *cur, uint32_t *mark, uint32_t *nmark, uint32_t s, int32_t t, uint8_t k,
+                           uint32_t from, int32_t leg, uint8_t kind)
 {
     if (t >= r->best[s])
         return;
+    if (r->leg_from) {
+        size_t at = (size_t)k * r->tt->nstops + s;
+        r->leg_from[at] = from;
+        r->leg_s[at] = leg;
+        r->leg_kind[at] = kind;
+    }
     if (r->best[s] == INF)
         r->touched[r->ntouched++] = s;
     r->best[s] = t;
@@ -121,7 +189,7 @@ static void relax_footpaths(gm__raptor *r, int32_t *cur, uint32_t *mark, uint32_
         uint32_t s = mark[i];
         int32_t t = cur[s];
         for (uint32_t e = tt->xfer_first[s]; e < tt->xfer_first[s + 1]; e++)
-            improve(r, cur, mark, nmark, tt->xfer_to[e], t + tt->xfer_s[e], k);
+            improve(r, cur, mark, nmark, tt->xfer_to[e], t + tt->xfer_s[e], k, s, tt->xfer_s[e], LEG_FOOT);
     }
 }
 
@@ -145,7 +213,7 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
     next_epoch(r);
     for (size_t i = 0; i < nsrc; i++)
         if (src[i].stop < tt->nstops && src[i].time_s >= 0)
-            improve(r, prev, mprev, nprev, src[i].stop, src[i].time_s, 0);
+            improve(r, prev, mprev, nprev, src[i].stop, src[i].time_s, 0, src[i].stop, 0, LEG_SOURCE);
     relax_footpaths(r, prev, mprev, nprev, 0);
 
     for (uint32_t k = 1; k <= r->rounds && *nprev > 0; k++) {
@@ -169,11 +237,14 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
             const uint32_t *stops = tt->pat_stops + tt->pat_first_stop[p];
             const uint8_t *flags = tt->pat_flags + tt->pat_first_stop[p];
             const int32_t *arr = tt->arr_s + tt->pat_first_time[p], *dep = tt->dep_s + tt->pat_first_time[p];
-            uint32_t trip = NOPOS;
+            uint32_t trip = NOPOS, board = NOPOS;
+            int32_t board_t = 0;
             for (uint32_t i = start; i < len; i++) {
                 uint32_t s = stops[i];
-                if (trip != NOPOS && (flags[i] & GM__GTFS_DROPOFF))
-                    improve(r, cur, mcur, ncur, s, arr[(size_t)trip * len + i], (uint8_t)k);
+                if (trip != NOPOS && (flags[i] & GM__GTFS_DROPOFF)) {
+                    int32_t a = arr[(size_t)trip * len + i];
+                    improve(r, cur, mcur, ncur, s, a, (uint8_t)k, board, a - board_t, LEG_TRIP);
+                }
                 int32_t t = prev[s];
                 if (t == INF || !(flags[i] & GM__GTFS_PICKUP))
                     continue;
@@ -188,8 +259,11 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
                     else
                         hi = mid;
                 }
-                if (lo < (trip == NOPOS ? ntr : trip + 1))
+                if (lo < (trip == NOPOS ? ntr : trip + 1)) {
                     trip = lo;
+                    board = s;
+                    board_t = dep[(size_t)trip * len + i];
+                }
             }
         }
         relax_footpaths(r, cur, mcur, ncur, (uint8_t)k);

@@ -43,6 +43,25 @@ void gm__raptor_free(gm__raptor *r);
  * or a negative time is ignored; a stop given twice keeps its earliest time. */
 void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32_t *arr_s, uint8_t *ntrips);
 
+/* Keep, for the labels of each run, how they were reached, so that
+ * gm__raptor_journey can describe a journey: about 9 bytes per stop and
+ * round.  Errors: GM_E_NOMEM (r is unchanged). */
+gm_status gm__raptor_keep_legs(gm_ctx *ctx, gm__raptor *r);
+
+/* The journey behind the last run's arrival at stop. */
+typedef struct gm__raptor_legs {
+    uint32_t source;  /* the source stop it starts from */
+    uint8_t trips;    /* vehicles boarded */
+    int32_t ride_s;   /* in vehicles, from each boarding's departure to the alighting's arrival */
+    int32_t walk_s;   /* footpaths between stops (access and egress are the caller's) */
+} gm__raptor_legs;
+
+/* Describe the last run's journey to stop (the one whose arrival and trip
+ * count gm__raptor_run reported).  The rest of the time between the source's
+ * time and the arrival is waiting.  False when stop was not reached or legs
+ * are not kept. */
+bool gm__raptor_journey(const gm__raptor *r, uint32_t stop, gm__raptor_legs *out);
+
 /* Travel-time profile: one run per departure t = t0_s, t0_s + step_s, ...
  * <= t1_s, the sources at t + their time_s; the travel time to a target is its
  * arrival minus t.  median_s and worst_s (ntargets each, caller-owned) receive
