@@ -43,9 +43,9 @@ void cli_print_summary(const gm_run_summary *s, const char *out)
         printf(", %llu with warnings", (unsigned long long)s->sites.warnings);
     printf(".\nPostcode directory: %llu postcodes loaded.\n", (unsigned long long)s->postcodes.loaded);
     if (s->modes) {
-        static const char *const names[] = {"car", "walk", "walk_slow", "cycle"};
+        static const char *const names[] = {"car", "walk", "walk_slow", "cycle", "bus"};
         printf("Travel times (");
-        for (int m = 0, first = 1; m < 4; m++) {
+        for (int m = 0, first = 1; m < 5; m++) {
             if (s->modes & (1u << m)) {
                 printf("%s%s", first ? "" : ", ", names[m]);
                 first = 0;
@@ -54,12 +54,12 @@ void cli_print_summary(const gm_run_summary *s, const char *out)
         printf("): %llu of %llu customer-site journeys found within the cut-off.\n",
                (unsigned long long)s->matrix_reached, (unsigned long long)s->matrix_pairs);
     }
-    static const char *const mode_names[] = {"car", "walk", "walk_slow", "cycle"};
+    static const char *const mode_names[] = {"car", "walk", "walk_slow", "cycle", "bus"};
     if (s->coverage) {
         printf("Coverage: ");
         if (s->pct_customers_within == s->pct_customers_within) /* not NaN */
             printf("%.1f%% of customers have a suitable site within %g min by %s; ", s->pct_customers_within,
-                   s->gap_minutes, mode_names[s->gap_mode & 3]);
+                   s->gap_minutes, mode_names[s->gap_mode < 5 ? s->gap_mode : 0]);
         printf("%zu of %zu zones underserved, merged into %zu gap area%s (ranked in gaps.csv).\n",
                s->underserved_zones, s->zones, s->gap_areas, s->gap_areas == 1 ? "" : "s");
     }

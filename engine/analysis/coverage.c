@@ -257,17 +257,58 @@ static gm_status demand_points(work *w, gm__coverage *c, const gm_pcdir *dir)
 
 /* ---- matrices of postcodes and cells ----------------------------------- */
 
+/* Bus times of n joined points (on the walk network of the bus mode), given
+ * their walking times: median over the arrival window, as the matrix's. */
+static gm_status bus_times(work *w, const gm__join *j, size_t n, const float *walk, const char *label, float *out)
+{
+    const gm__travel_bus *b = &w->t->bus;
+    size_t ns = w->ns ? w->ns : 1;
+    float *worst = gm__malloc(n * ns * sizeof *worst + 1);
+    if (!worst)
+        return nomem(w->ctx, "bus catchments");
+    gm__pt_out o = {out, worst, NULL, NULL, NULL, NULL};
+    gm_status st = gm__pt_times(w->ctx, b->net, j, n, w->t->modes[b->walk_tm].sjoin, w->ns, walk, label, &o);
+    gm__free(worst);
+    return st;
+}
+
 static gm_status points_matrix(work *w, int tm, const double *x, const double *y, size_t n, gm__matrix **out)
 {
-    const gm__travel_mode *md = &w->t->modes[tm];
+    bool bus = tm == GM__TM_BUS_INDEX;
+    const gm__travel_mode *md = &w->t->modes[bus ? w->t->bus.walk_tm : tm];
     gm__join *j = gm__calloc(n ? n : 1, sizeof *j);
     if (!j)
         return nomem(w->ctx, "catchments");
     for (size_t i = 0; i < n; i++)
         gm__snap_point(md->ix, x[i], y[i], (float)w->cfg->travel.join_max_m, &j[i]);
-    gm__reach_opts o;
-    gm__travel_opts(w->cfg, tm, &o);
-    gm_status st = gm__matrix_compute(w->ctx, w->t->roads, md->g, md->rev, j, n, md->sjoin, w->ns, &o, out);
+    gm_status st;
+    if (bus) {
+        const gm__matrix *walk = w->pm[w->t->bus.walk_tm];
+        size_t cells = n * w->ns;
+        gm__matrix *m = gm__calloc(1, sizeof *m);
+        if (!m || !(m->time_s = gm__malloc(cells * sizeof(float) + 1)) ||
+            !(m->dist_m = gm__malloc(cells * sizeof(float) + 1))) {
+            gm__matrix_free(m);
+            gm__free(j);
+            return nomem(w->ctx, "bus catchments");
+        }
+        m->mode = GM__MODE_WALK;
+        m->ncust = n;
+        m->nsites = w->ns;
+        st = bus_times(w, j, n, walk->time_s, "Bus times (postcodes)", m->time_s);
+        for (size_t i = 0; i < cells; i++) {
+            m->dist_m[i] = NAN;
+            m->reached += isfinite(m->time_s[i]);
+        }
+        if (st == GM_OK)
+            *out = m;
+        else
+            gm__matrix_free(m);
+    } else {
+        gm__reach_opts o;
+        gm__travel_opts(w->cfg, tm, &o);
+        st = gm__matrix_compute(w->ctx, w->t->roads, md->g, md->rev, j, n, md->sjoin, w->ns, &o, out);
+    }
     gm__free(j);
     return st;
 }
@@ -307,7 +348,8 @@ static void time_sink(void *arg, size_t site, const gm__reach_cell *cells, size_
 
 static gm_status cell_matrices(work *w, gm__coverage *c, int tm)
 {
-    const gm__travel_mode *md = &w->t->modes[tm];
+    bool bus = tm == GM__TM_BUS_INDEX;
+    const gm__travel_mode *md = &w->t->modes[bus ? w->t->bus.walk_tm : tm];
     size_t n = (size_t)c->grid.nx * c->grid.ny, ns = w->ns ? w->ns : 1;
     gm__join *j = gm__calloc(n, sizeof *j);
     w->cell_t[tm] = gm__malloc(n * ns * sizeof(float));
@@ -323,13 +365,17 @@ static gm_status cell_matrices(work *w, gm__coverage *c, int tm)
         double y = c->grid.y0 + ((double)(k / c->grid.nx) + 0.5) * c->grid.cell_m;
         gm__snap_point(md->ix, x, y, (float)w->cfg->travel.join_max_m, &j[k]);
     }
-    gm__reach_opts o;
-    gm__travel_opts(w->cfg, tm, &o);
     char label[64];
     snprintf(label, sizeof label, "Catchment surface (%s)", gm__travel_mode_names[tm]);
-    tsink k = {T, w->ns};
-    gm_status st = gm__reach_run(w->ctx, w->t->roads, md->g, md->rev, j, n, md->sjoin, w->ns, &o, label,
-                                 time_sink, &k);
+    gm_status st;
+    if (bus) {
+        st = bus_times(w, j, n, w->cell_t[w->t->bus.walk_tm], label, T);
+    } else {
+        gm__reach_opts o;
+        gm__travel_opts(w->cfg, tm, &o);
+        tsink k = {T, w->ns};
+        st = gm__reach_run(w->ctx, w->t->roads, md->g, md->rev, j, n, md->sjoin, w->ns, &o, label, time_sink, &k);
+    }
     gm__free(j);
     for (size_t i = 0; st == GM_OK && i < n; i++) {
         for (size_t s = 0; s < w->ns; s++)
@@ -941,9 +987,12 @@ gm_status gm__coverage_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *i
             (st = catchments(&w, c, tm, labels)) != GM_OK || (st = partition(&w, c, tm, labels)) != GM_OK ||
             (st = coverage_polys(&w, c, tm, labels, best)) != GM_OK)
             goto done;
-        /* The cell matrix is the largest thing here: free it once traced. */
-        gm__free(w.cell_t[tm]);
-        w.cell_t[tm] = NULL;
+        /* The cell matrix is the largest thing here: free it once traced
+         * (the bus mode's walk mode keeps it: walking caps the bus times). */
+        if (!((t->computed & GM__TM_BUS) && tm == t->bus.walk_tm)) {
+            gm__free(w.cell_t[tm]);
+            w.cell_t[tm] = NULL;
+        }
     }
     int gm = cfg->coverage.gap_mode;
     if ((st = zone_figures(&w, c)) != GM_OK ||

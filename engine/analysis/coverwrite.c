@@ -133,9 +133,9 @@ static const gm__field_def ZONE_F[] = {
     {"sites_30", GM__FT_REAL, 2},         {"sites_45", GM__FT_REAL, 2},        {"sites_60", GM__FT_REAL, 2},
     {"access", GM__FT_REAL, 3},           {"demand_out", GM__FT_INT, 0},       {"unmet", GM__FT_INT, 0},
     {"excess_min", GM__FT_REAL, 1},       {"underserved", GM__FT_INT, 0},      {"reason", GM__FT_STRING, 0},
-    {"gap_id", GM__FT_STRING, 0},
+    {"gap_id", GM__FT_STRING, 0},         {"near_bus_min", GM__FT_REAL, 1},    {"pc_near_bus_min", GM__FT_REAL, 1},
 };
-static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0};
+static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0};
 static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
@@ -145,10 +145,12 @@ static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, 
     bool ok = gm__shareable(w->cfg, z->customers, &dummy); /* the zone's customer figures may be shown */
     v[0] = vs(z->id), v[1] = vs(z->name), v[2] = vd(z->area_km2), v[3] = gm__people_value(w->cfg, z->customers);
     v[4] = vi(z->postcodes);
-    for (int m = 0; m < GM__TM_COUNT; m++) {
+    for (int m = 0; m < 4; m++) { /* road modes; the bus's columns came later, at the end */
         v[5 + m] = ok ? vd(z->cust_near_min[m]) : vnull();
         v[9 + m] = vd(z->pc_near_min[m]);
     }
+    v[28] = ok ? vd(z->cust_near_min[GM__TM_BUS_INDEX]) : vnull();
+    v[29] = vd(z->pc_near_min[GM__TM_BUS_INDEX]);
     for (int q = 0; q < GM__DFT_NTHR; q++) {
         v[13 + q] = ok && z->customers ? vd(100.0 * z->cust_within[q] / z->customers) : vnull();
         v[17 + q] = vd(z->sites_within[q]);
@@ -323,7 +325,7 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
         {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row, &w, &styles[0], true},
         {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row, &w, &styles[1], true},
         {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row, &w, &styles[0], true},
-        {"zones", GM__GT_POLYGON, 28, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
+        {"zones", GM__GT_POLYGON, 30, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
         {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row, &w, &styles[3], true},
     };
     gm_status st = GM_OK;

@@ -43,7 +43,7 @@ static void check(const gm__journeys_in *in, const int32_t *free_places, size_t 
     const gm_config *cfg = in->cfg;
     size_t s = (size_t)c->current_site, ns = in->ns;
     unsigned computed = 0;
-    for (int m = 0; m < 4; m++)
+    for (int m = 0; m < GM__TM_COUNT; m++)
         if (in->time_s[m])
             computed |= 1u << m;
     memset(j, 0, sizeof *j);
@@ -51,10 +51,10 @@ static void check(const gm__journeys_in *in, const int32_t *free_places, size_t 
     j->site = (uint32_t)s;
     j->mode = gm__person_mode(c, computed);
     if (j->mode < 0 && computed)
-        for (int m = 0; m < 4 && j->mode < 0; m++)
+        for (int m = 0; m < GM__TM_COUNT && j->mode < 0; m++)
             if (computed & (1u << m))
                 j->mode = m;
-    for (int m = 0; m < 4; m++) {
+    for (int m = 0; m < GM__TM_COUNT; m++) {
         j->time_s[m] = in->time_s[m] ? in->time_s[m][ci * ns + s] : NAN;
         j->dist_m[m] = in->dist_m[m] ? in->dist_m[m][ci * ns + s] : NAN;
         j->goal_min[m] = (float)gm__goal_min(cfg, c, m);
@@ -62,7 +62,7 @@ static void check(const gm__journeys_in *in, const int32_t *free_places, size_t 
     /* Independent travel: over the goal by every independent mode there is. */
     unsigned ind = independent_modes(in, c) & computed;
     bool any_ind = false, meets = false;
-    for (int m = 1; m < 4; m++)
+    for (int m = 1; m < GM__TM_COUNT; m++)
         if (ind & (1u << m)) {
             any_ind = true;
             meets |= j->time_s[m] <= j->goal_min[m] * 60;
@@ -167,9 +167,8 @@ gm_status gm__journeys_summary(gm_ctx *ctx, const gm__journeys_in *in, const gm_
         else
             cJSON_AddNullToObject(f, gm__journey_flag_codes[k]);
     }
-    static const char *const mn[4] = {"car", "walk", "walk_slow", "cycle"};
-    for (int m = 0; m < 4; m++)
+    for (int m = 0; m < GM__TM_COUNT; m++)
         if (in->time_s[m])
-            cJSON_AddNumberToObject(g, mn[m], in->cfg->journeys.goal_min[m]);
+            cJSON_AddNumberToObject(g, gm__travel_mode_names[m], in->cfg->journeys.goal_min[m]);
     return GM_OK;
 }

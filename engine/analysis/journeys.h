@@ -28,8 +28,8 @@ extern const char *const gm__journey_flag_codes[GM__JF_COUNT];
 typedef struct gm__journey {
     uint32_t cust, site;
     int mode;                          /* the person's mode (gm__person_mode), -1 none */
-    float time_s[4], dist_m[4];        /* by GM__TM_* mode: NAN not computed, INFINITY not reached */
-    float goal_min[4];                 /* the goals that apply to this person */
+    float time_s[GM__TM_COUNT], dist_m[GM__TM_COUNT];        /* by GM__TM_* mode: NAN not computed, INFINITY not reached */
+    float goal_min[GM__TM_COUNT];                 /* the goals that apply to this person */
     unsigned flags;                    /* GM__JF_* */
     double excess_min;                 /* person's mode time beyond its goal, >= 0 (cut-off when unreachable) */
     uint32_t alt[GM__JOURNEY_ALTS];    /* suitable sites with free places quicker by the person's mode */
@@ -52,7 +52,7 @@ typedef struct gm__journeys_in {
     size_t nc;
     const gm_site *ss;
     size_t ns;
-    const float *time_s[4], *dist_m[4];
+    const float *time_s[GM__TM_COUNT], *dist_m[GM__TM_COUNT];
     const bool *in_area;
 } gm__journeys_in;
 

@@ -30,9 +30,9 @@ static const gm__field_def J_F[] = {
     {"goal_min", GM__FT_REAL, 0},      {"excess_min", GM__FT_REAL, 1},     {"car_min", GM__FT_REAL, 1},
     {"walk_min", GM__FT_REAL, 1},      {"walk_slow_min", GM__FT_REAL, 1},  {"cycle_min", GM__FT_REAL, 1},
     {"car_km", GM__FT_REAL, 2},        {"flags", GM__FT_STRING, 0},        {"n_flags", GM__FT_INT, 0},
-    {"alternatives", GM__FT_STRING, 0},
+    {"alternatives", GM__FT_STRING, 0}, {"bus_min", GM__FT_REAL, 1},
 };
-static const char *const MODE_NAMES[4] = {"car", "walk", "walk_slow", "cycle"};
+#define MODE_NAMES gm__travel_mode_names
 
 static gm__value vs(const char *s) { return (gm__value){.s = s, .is_null = !s || !*s}; }
 static gm__value vd(double d) { return (gm__value){.d = d, .is_null = !isfinite(d)}; }
@@ -67,6 +67,7 @@ static gm_status j_row(void *arg, size_t i, gm__value *v, const void **geom, voi
     for (int m = 0; m < 4; m++)
         v[8 + m] = vd(j->time_s[m] / 60);
     v[12] = vd(j->dist_m[0] / 1000), v[13] = vs(w->flags), v[14] = vi(n), v[15] = vs(w->alts);
+    v[16] = vd(j->time_s[GM__TM_BUS_INDEX] / 60);
     /* A straight line from home to the site, for display (the route is not drawn). */
     GEOSCoordSequence *seq = GEOSCoordSeq_create_r(w->h, 2, 2);
     GEOSGeometry *g = NULL;
@@ -203,8 +204,8 @@ gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in
     wf.order = NULL;
     sw s = {in->cfg, rows};
     const gm__laytab tabs[] = {
-        {"journeys", GM__GT_LINE, 16, J_F, NULL, js->n, j_row, &wf, &style, true},
-        {"journeys_review", GM__GT_LINE, 16, J_F, NULL, js->n, j_row, &w, NULL, false},
+        {"journeys", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &wf, &style, true},
+        {"journeys_review", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &w, NULL, false},
         {"journeys_summary", GM__GT_POINT, 7, S_F, S_P, nrows, s_row, &s, NULL, false},
     };
     gm_status st = GM_OK;

@@ -10,6 +10,9 @@
 int gm__person_mode(const gm_customer *c, unsigned computed)
 {
     if (c->transport == GM_TRANSPORT_INDEPENDENT || c->transport == GM_TRANSPORT_TRAVEL_TRAINED) {
+        /* The bus (with walking) is never slower than walking alone. */
+        if (computed & GM__TM_BUS)
+            return GM__TM_BUS_INDEX;
         static const int walker[] = {1, 2, 3}, slow[] = {2, 1, 3};
         const int *order = c->mobility == GM_MOBILITY_REDUCED ? slow : walker;
         for (int i = 0; i < 3; i++)

@@ -33,7 +33,7 @@ static const char *const day_names[7] = {"Monday", "Tuesday", "Wednesday", "Thur
 
 /* How a journey by each mode reads in a sentence. */
 static const char *const mode_words[GM__TM_COUNT] = {"by car", "on foot", "on foot at a slower pace",
-                                                     "by bike"};
+                                                     "by bike", "by bus"};
 
 /* Thousandths of a point: whole-number costs for the flow. */
 #define COST_SCALE 1000.0

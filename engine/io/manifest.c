@@ -144,6 +144,30 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
             cJSON_AddNumberToObject(o, "sites_not_joined", (double)r->sites_unjoined);
             cJSON_AddNumberToObject(o, "pairs", (double)r->pairs);
             cJSON_AddNumberToObject(o, "pairs_reached", (double)r->pairs_reached);
+            if (!r->timetable)
+                continue;
+            /* The timetable's rows reconcile: sound rows kept + issues (rejects.csv). */
+            cJSON *tt = cJSON_AddObjectToObject(o, "timetable");
+            char date[16];
+            snprintf(date, sizeof date, "%04u-%02u-%02u", r->date / 10000, r->date / 100 % 100, r->date % 100);
+            cJSON_AddStringToObject(tt, "service_date", date);
+            cJSON_AddNumberToObject(tt, "stops", r->stops);
+            cJSON_AddNumberToObject(tt, "stops_on_walk_network", r->stops_used);
+            cJSON_AddNumberToObject(tt, "stops_too_far_from_a_path", r->stops_far);
+            cJSON_AddNumberToObject(tt, "stops_on_cut_off_paths", r->stops_isolated);
+            cJSON_AddNumberToObject(tt, "routes", r->routes);
+            cJSON_AddNumberToObject(tt, "trips", (double)r->trips);
+            cJSON_AddNumberToObject(tt, "stop_times", (double)r->stop_times);
+            cJSON_AddNumberToObject(tt, "trips_on_service_date", (double)r->trips_day);
+            cJSON_AddNumberToObject(tt, "walks_between_stops", (double)r->footpaths);
+            cJSON_AddNumberToObject(tt, "problems_skipped", (double)r->issues);
+            cJSON_AddNumberToObject(tt, "arrive_by_minutes", cfg->transit.arrive_by_min);
+            cJSON_AddNumberToObject(tt, "window_minutes", cfg->transit.window_min);
+            cJSON_AddNumberToObject(tt, "step_minutes", cfg->transit.step_min);
+            cJSON_AddNumberToObject(tt, "max_transfers", cfg->transit.max_transfers);
+            cJSON_AddNumberToObject(tt, "access_max_m", cfg->transit.access_max_m);
+            cJSON_AddNumberToObject(tt, "transfer_max_m", cfg->transit.transfer_max_m);
+            cJSON_AddStringToObject(tt, "walk_pace", gm__travel_mode_names[cfg->transit.walk_mode]);
         }
     }
 

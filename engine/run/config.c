@@ -109,7 +109,7 @@ static bool parse_number(const char *v, double lo, double hi, double *out)
 
 static bool parse_modes(const char *v, unsigned *out)
 {
-    static const char *const names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+    const char *const *names = gm__travel_mode_names;
     unsigned m = 0;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", v);
@@ -127,7 +127,7 @@ static bool parse_modes(const char *v, unsigned *out)
 
 static int parse_mode_name(const char *v)
 {
-    static const char *const names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+    const char *const *names = gm__travel_mode_names;
     for (int i = 0; i < GM__TM_COUNT; i++)
         if (!strcasecmp(v, names[i]))
             return i;
@@ -154,7 +154,7 @@ static int coverage_key(parse_state *ps, const char *key, const char *v)
 {
     gm_config *cfg = ps->cfg;
     static const char *const mkeys[GM__TM_COUNT] = {"car_minutes", "walk_minutes", "walk_slow_minutes",
-                                                    "cycle_minutes"};
+                                                    "cycle_minutes", "bus_minutes"};
     cfg->coverage.enabled = true;
     for (int m = 0; m < GM__TM_COUNT; m++) {
         if (!strcmp(key, mkeys[m])) {
@@ -174,7 +174,7 @@ static int coverage_key(parse_state *ps, const char *key, const char *v)
             return fail(ps, GM_E_CONFIG, "[coverage] cell_m = %s: give metres from 10 to 5000", v);
     } else if (!strcmp(key, "gap_mode")) {
         if ((cfg->coverage.gap_mode = parse_mode_name(v)) < 0)
-            return fail(ps, GM_E_CONFIG, "[coverage] gap_mode = %s: give car, walk, walk_slow or cycle", v);
+            return fail(ps, GM_E_CONFIG, "[coverage] gap_mode = %s: give car, walk, walk_slow, cycle or bus", v);
     } else if (!strcmp(key, "gap_minutes")) {
         if (!parse_number(v, 1, 1440, &cfg->coverage.gap_minutes))
             return fail(ps, GM_E_CONFIG, "[coverage] gap_minutes = %s: give minutes from 1 to 1440", v);
@@ -192,7 +192,7 @@ static int coverage_key(parse_state *ps, const char *key, const char *v)
     } else {
         return fail(ps, GM_E_CONFIG,
                     "unknown key '%s' in [coverage] (known: enabled, car_minutes, walk_minutes, walk_slow_minutes, "
-                    "cycle_minutes, cell_m, gap_mode, gap_minutes, access_ratio, suppression)",
+                    "cycle_minutes, bus_minutes, cell_m, gap_mode, gap_minutes, access_ratio, suppression)",
                     key);
     }
     return 1;
@@ -203,7 +203,7 @@ const char *const gm__group_names[GM__NGROUPS] = {"learning_disability", "autism
                                                   "reduced_mobility"};
 
 static const char *const mode_minutes_keys[GM__TM_COUNT] = {"car_minutes", "walk_minutes", "walk_slow_minutes",
-                                                            "cycle_minutes"};
+                                                            "cycle_minutes", "bus_minutes"};
 
 /* group < 0: [journeys]; else [journeys.<group>]. */
 static int journeys_key(parse_state *ps, int group, const char *section, const char *key, const char *v)
@@ -230,7 +230,7 @@ static int journeys_key(parse_state *ps, int group, const char *section, const c
         unsigned m;
         if (!parse_modes(v, &m) || (m & GM__TM_CAR))
             return fail(ps, GM_E_CONFIG,
-                        "[journeys] independent_modes = %s: list walk, walk_slow and/or cycle (a car journey "
+                        "[journeys] independent_modes = %s: list walk, walk_slow, cycle and/or bus (a car journey "
                         "is not independent travel)",
                         v);
         cfg->journeys.independent = m;
@@ -242,9 +242,9 @@ static int journeys_key(parse_state *ps, int group, const char *section, const c
         return 1;
     }
     return fail(ps, GM_E_CONFIG, "unknown key '%s' in [%s] (known: %s)", key, section,
-                group < 0 ? "enabled, car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes, "
+                group < 0 ? "enabled, car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes, bus_minutes, "
                             "independent_modes, far_extra_minutes"
-                          : "car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes");
+                          : "car_minutes, walk_minutes, walk_slow_minutes, cycle_minutes, bus_minutes");
 }
 
 static int ranking_key(parse_state *ps, const char *key, const char *v)
@@ -294,6 +294,99 @@ static int ranking_key(parse_state *ps, const char *key, const char *v)
                     "weight_legacy, weight_preference, weight_continuity, allow_out_of_area, assign)",
                     key);
     }
+    return 1;
+}
+
+/* "2026-11-24" or "20261124" -> 20261124 (the calendar check is the GTFS loader's). */
+static bool parse_date(const char *v, uint32_t *out)
+{
+    unsigned y, m, d;
+    char tail;
+    if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 ||
+        (strlen(v) == 8 && sscanf(v, "%4u%2u%2u%c", &y, &m, &d, &tail) == 3)) {
+        if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+            return false;
+        *out = y * 10000u + m * 100u + d;
+        return true;
+    }
+    return false;
+}
+
+/* "10:00" -> minutes after midnight (up to 47:59 for services past midnight). */
+static bool parse_clock(const char *v, double *out)
+{
+    unsigned h, m;
+    char tail;
+    if (sscanf(v, "%2u:%2u%c", &h, &m, &tail) != 2 || h > 47 || m > 59)
+        return false;
+    *out = h * 60.0 + m;
+    return true;
+}
+
+static int transit_key(parse_state *ps, const char *key, const char *v)
+{
+    gm_config *cfg = ps->cfg;
+    double d;
+    bool ok = true;
+    if (!strcmp(key, "gtfs")) {
+        gm__free(cfg->transit.gtfs);
+        cfg->transit.gtfs = resolve(cfg, v);
+        ok = cfg->transit.gtfs && set_str(&cfg->transit.gtfs_raw, v);
+    } else if (!strcmp(key, "date")) {
+        if (!parse_date(v, &cfg->transit.date))
+            return fail(ps, GM_E_CONFIG,
+                        "[transit] date = %s: give the service day as YYYY-MM-DD, e.g. 2026-11-24 (an ordinary "
+                        "weekday inside the timetable's dates)",
+                        v);
+    } else if (!strcmp(key, "arrive_by")) {
+        if (!parse_clock(v, &cfg->transit.arrive_by_min))
+            return fail(ps, GM_E_CONFIG, "[transit] arrive_by = %s: give the session start as HH:MM, e.g. 10:00", v);
+    } else if (!strcmp(key, "window_minutes")) {
+        if (!parse_number(v, 0, 720, &cfg->transit.window_min))
+            return fail(ps, GM_E_CONFIG, "[transit] window_minutes = %s: give minutes from 0 to 720", v);
+    } else if (!strcmp(key, "step_minutes")) {
+        if (!parse_number(v, 0.5, 60, &cfg->transit.step_min))
+            return fail(ps, GM_E_CONFIG, "[transit] step_minutes = %s: give minutes from 0.5 to 60", v);
+    } else if (!strcmp(key, "max_transfers")) {
+        if (!parse_number(v, 0, 8, &d) || d != (int)d)
+            return fail(ps, GM_E_CONFIG, "[transit] max_transfers = %s: give a whole number from 0 to 8", v);
+        cfg->transit.max_transfers = (int)d;
+    } else if (!strcmp(key, "access_max_m") || !strcmp(key, "transfer_max_m") || !strcmp(key, "stop_join_max_m")) {
+        double *dst = key[0] == 'a'   ? &cfg->transit.access_max_m
+                      : key[0] == 't' ? &cfg->transit.transfer_max_m
+                                      : &cfg->transit.stop_join_max_m;
+        if (!parse_number(v, 0, 5000, dst))
+            return fail(ps, GM_E_CONFIG, "[transit] %s = %s: give metres from 0 to 5000", key, v);
+    } else if (!strcmp(key, "walk_pace")) {
+        int m = parse_mode_name(v);
+        if (m != 1 && m != 2)
+            return fail(ps, GM_E_CONFIG,
+                        "[transit] walk_pace = %s: give walk or walk_slow (the pace of walks to, from and "
+                        "between stops)",
+                        v);
+        cfg->transit.walk_mode = m;
+    } else if (!strcmp(key, "community_transport_zones")) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", v);
+        for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); ok && tok; tok = strtok_r(NULL, ", ", &save)) {
+            size_t cap = cfg->transit.nct_zones;
+            char *z = gm__strdup(tok);
+            ok = z && gm__grow((void **)&cfg->transit.ct_zones, &cap, cfg->transit.nct_zones + 1,
+                               sizeof *cfg->transit.ct_zones);
+            if (ok)
+                cfg->transit.ct_zones[cfg->transit.nct_zones++] = z;
+            else
+                gm__free(z);
+        }
+    } else {
+        return fail(ps, GM_E_CONFIG,
+                    "unknown key '%s' in [transit] (known: gtfs, date, arrive_by, window_minutes, step_minutes, "
+                    "max_transfers, access_max_m, transfer_max_m, stop_join_max_m, walk_pace, "
+                    "community_transport_zones)",
+                    key);
+    }
+    if (!ok)
+        return fail(ps, GM_E_NOMEM, "out of memory reading the configuration");
     return 1;
 }
 
@@ -536,6 +629,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         return coverage_key(ps, key, value);
     if (!strcmp(section, "area"))
         return area_key(ps, key, value);
+    if (!strcmp(section, "transit"))
+        return transit_key(ps, key, value);
     if (!strcmp(section, "journeys"))
         return journeys_key(ps, -1, section, key, value);
     if (!strncmp(section, "journeys.", 9)) {
@@ -658,6 +753,11 @@ void gm_config_free(gm_config *cfg)
     gm__free(cfg->area.zones_layer);
     gm__free(cfg->area.zone_id);
     gm__free(cfg->area.zone_name);
+    gm__free(cfg->transit.gtfs);
+    gm__free(cfg->transit.gtfs_raw);
+    for (size_t i = 0; i < cfg->transit.nct_zones; i++)
+        gm__free(cfg->transit.ct_zones[i]);
+    gm__free(cfg->transit.ct_zones);
     gm__free(cfg);
 }
 
@@ -710,6 +810,9 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     cfg->coverage.nminutes[2] = 2;
     memcpy(cfg->coverage.minutes[3], cyc_min, sizeof cyc_min);
     cfg->coverage.nminutes[3] = 2;
+    static const double bus_min[] = {30, 45, 60};
+    memcpy(cfg->coverage.minutes[4], bus_min, sizeof bus_min);
+    cfg->coverage.nminutes[4] = 3;
     cfg->coverage.cell_m = 100;
     cfg->coverage.gap_mode = 0;
     cfg->coverage.gap_minutes = 30;
@@ -720,14 +823,26 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
      * journey the sample council accepts; people with dementia get stricter
      * ones by default. */
     cfg->journeys.enabled = true;
-    static const double goals[GM__TM_COUNT] = {45, 20, 20, 30};
+    static const double goals[GM__TM_COUNT] = {45, 20, 20, 30, 45};
     memcpy(cfg->journeys.goal_min, goals, sizeof goals);
     for (int g = 0; g < GM__NGROUPS; g++)
         for (int m = 0; m < GM__TM_COUNT; m++)
             cfg->journeys.group_goal_min[g][m] = NAN;
     cfg->journeys.group_goal_min[2][0] = 30; /* dementia: car */
     cfg->journeys.group_goal_min[2][1] = cfg->journeys.group_goal_min[2][2] = 15;
-    cfg->journeys.independent = GM__TM_WALK | GM__TM_WALK_SLOW | GM__TM_CYCLE;
+    cfg->journeys.group_goal_min[2][4] = 30; /* dementia: bus */
+    cfg->journeys.independent = GM__TM_WALK | GM__TM_WALK_SLOW | GM__TM_CYCLE | GM__TM_BUS;
+    /* Transit defaults (docs/transit.md): a 10:00 session start, the hour
+     * before it minute by minute, 800 m walks to and from stops (about 10
+     * minutes, the usual bus-stop catchment), 400 m between stops. */
+    cfg->transit.arrive_by_min = 600;
+    cfg->transit.window_min = 60;
+    cfg->transit.step_min = 1;
+    cfg->transit.max_transfers = 2;
+    cfg->transit.access_max_m = 800;
+    cfg->transit.transfer_max_m = 400;
+    cfg->transit.stop_join_max_m = 100;
+    cfg->transit.walk_mode = 1;
     cfg->journeys.far_extra_min = 10;
     /* Ranking weights (docs/ranking.md): a minute of travel is one point;
      * GBP 10 a day is two; a spot or legacy site costs 5 points; the
@@ -779,8 +894,26 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
         st = gm__err(ctx, GM_E_CONFIG, "%s: %s is required", path, missing);
         goto cleanup;
     }
+    /* The bus mode comes with a timetable, and walks at the walk mode's pace on its network. */
+    if (cfg->transit.gtfs) {
+        if (!cfg->transit.date) {
+            st = gm__err(ctx, GM_E_CONFIG,
+                         "%s: [transit] date is required with gtfs: the service day to use, e.g. 2026-11-24 "
+                         "(an ordinary weekday inside the timetable's dates)",
+                         path);
+            goto cleanup;
+        }
+        cfg->travel.modes |= GM__TM_BUS | (1u << cfg->transit.walk_mode);
+    } else if (cfg->travel.modes & GM__TM_BUS) {
+        st = gm__err(ctx, GM_E_CONFIG, "%s: [travel] modes lists bus, but there is no [transit] gtfs timetable", path);
+        goto cleanup;
+    }
+    if ((cfg->travel.modes & GM__TM_BUS) && !cfg->roads.file) {
+        st = gm__err(ctx, GM_E_CONFIG, "%s: [transit] needs a [roads] file (walks to and from stops)", path);
+        goto cleanup;
+    }
     if (cfg->coverage.enabled) {
-        static const char *const mn[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+        const char *const *mn = gm__travel_mode_names;
         const char *why = !cfg->roads.file ? "needs a [roads] file (catchments are travel times)"
                           : !(cfg->travel.modes & (1u << cfg->coverage.gap_mode))
                               ? "gap_mode is not one of the [travel] modes"

@@ -33,8 +33,13 @@ enum {
     GM__TM_WALK = 1u << 1,
     GM__TM_WALK_SLOW = 1u << 2, /* walking at the slower speed of people with reduced mobility */
     GM__TM_CYCLE = 1u << 3,
-    GM__TM_COUNT = 4
+    GM__TM_BUS = 1u << 4,       /* public transport (GTFS) with walking: [transit] */
+    GM__TM_COUNT = 5
 };
+#define GM__TM_BUS_INDEX 4
+
+/* Mode names in GM__TM_* bit order ("car", "walk", "walk_slow", "cycle", "bus"). */
+extern const char *const gm__travel_mode_names[GM__TM_COUNT];
 
 #define GM__COVERAGE_MAX_THR 6
 
@@ -88,6 +93,19 @@ struct gm_config {
         int threads;             /* 0 = all cores */
         double speed_kmh[3][GM__NCLASSES]; /* [speeds.car|walk|cycle] overrides, NAN = default */
     } travel;
+
+    /* [transit]: the bus mode, from a GTFS timetable with walking. */
+    struct {
+        char *gtfs, *gtfs_raw;             /* folder or zip; NULL: no bus mode */
+        uint32_t date;                     /* service date YYYYMMDD */
+        double arrive_by_min;              /* session start, minutes after midnight */
+        double window_min, step_min;       /* deadlines arrive_by - window .. arrive_by */
+        int max_transfers;
+        double access_max_m, transfer_max_m, stop_join_max_m;
+        int walk_mode;                     /* GM__TM_* index of the pace walked: walk or walk_slow */
+        char **ct_zones;                   /* zones served by community transport / dial-a-ride */
+        size_t nct_zones;
+    } transit;
 
     /* The area analysed: what is "in area", and the zones figures are given for. */
     struct {

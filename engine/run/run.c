@@ -115,6 +115,29 @@ gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
     return gm_run_stages(ctx, cfg, GM_STAGE_ALL, summary);
 }
 
+/* The timetable's files as manifest inputs: a zip is one file; a folder,
+ * each GTFS file present in it. */
+#define GTFS_NFILES 10
+static size_t gtfs_inputs(const gm_config *cfg, gm__mf_file *used, size_t n, char (*paths)[2][600])
+{
+    static const char *const files[GTFS_NFILES] = {"agency.txt",    "stops.txt",          "routes.txt",
+                                                   "trips.txt",     "stop_times.txt",     "calendar.txt",
+                                                   "calendar_dates.txt", "frequencies.txt", "feed_info.txt",
+                                                   "transfers.txt"};
+    struct stat sb;
+    if (stat(cfg->transit.gtfs, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        used[n++] = (gm__mf_file){"gtfs", cfg->transit.gtfs_raw, cfg->transit.gtfs};
+        return n;
+    }
+    for (size_t k = 0; k < GTFS_NFILES; k++) {
+        snprintf(paths[k][0], sizeof paths[k][0], "%s/%s", cfg->transit.gtfs, files[k]);
+        snprintf(paths[k][1], sizeof paths[k][1], "%s/%s", cfg->transit.gtfs_raw, files[k]);
+        if (stat(paths[k][0], &sb) == 0 && S_ISREG(sb.st_mode))
+            used[n++] = (gm__mf_file){"gtfs", paths[k][1], paths[k][0]};
+    }
+    return n;
+}
+
 gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_run_summary *summary)
 {
     gm__err_clear(ctx);
@@ -331,11 +354,14 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         {"zones", cfg->area.zones_raw, cfg->area.zones},
     };
     size_t ninputs = cfg->roads.file ? 5 : 4;
-    gm__mf_file used[7];
+    gm__mf_file used[7 + GTFS_NFILES];
+    char gtfs_path[GTFS_NFILES][2][600];
     memcpy(used, inputs, ninputs * sizeof *used);
     for (size_t k = 5; cov && k < 7; k++)
         if (inputs[k].path && (k == 5 || !cfg->area.boundary || strcmp(inputs[k].path, cfg->area.boundary)))
             used[ninputs++] = inputs[k];
+    if (travel && (travel->computed & GM__TM_BUS))
+        ninputs = gtfs_inputs(cfg, used, ninputs, gtfs_path);
     gm__mode_report reports[GM__TM_COUNT];
     size_t nreports = 0;
     for (int tm = 0; travel && tm < GM__TM_COUNT; tm++) {

@@ -7,13 +7,14 @@
 #include "travel.h"
 
 #include "../io/csvout.h"
+#include "../transit/gtfs.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const gm__travel_mode_names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle"};
+const char *const gm__travel_mode_names[GM__TM_COUNT] = {"car", "walk", "walk_slow", "cycle", "bus"};
 
 /* Build the profile of a run mode (GM__TM_* bit index) from the network
  * module's defaults and the config: walking and cycling take one flat speed
@@ -23,8 +24,8 @@ static void make_profile(const gm_config *cfg, int tm, gm__profile *p)
 {
     enum { SP_CAR, SP_WALK, SP_CYCLE }; /* rows of cfg->travel.speed_kmh */
     static const gm__mode base[GM__TM_COUNT] = {GM__MODE_CAR, GM__MODE_WALK, GM__MODE_WALK,
-                                                GM__MODE_CYCLE};
-    static const int speed_row[GM__TM_COUNT] = {SP_CAR, SP_WALK, SP_WALK, SP_CYCLE};
+                                                GM__MODE_CYCLE, GM__MODE_WALK};
+    static const int speed_row[GM__TM_COUNT] = {SP_CAR, SP_WALK, SP_WALK, SP_CYCLE, SP_WALK};
     const double flat[GM__TM_COUNT] = {NAN, cfg->travel.walk_kmh, cfg->travel.slow_walk_kmh,
                                        cfg->travel.cycle_kmh};
     const double scale = tm == 2 ? cfg->travel.slow_walk_kmh / cfg->travel.walk_kmh : 1.0;
@@ -157,6 +158,114 @@ cleanup:
     return st;
 }
 
+void gm__travel_pt_opts(const gm_config *cfg, gm__pt_opts *o)
+{
+    gm__pt_opts_init(o);
+    o->arrive_by_s = (int32_t)lround(cfg->transit.arrive_by_min * 60);
+    o->step_s = (int32_t)lround(cfg->transit.step_min * 60);
+    o->window_s = (int32_t)lround(cfg->transit.window_min * 60);
+    o->max_rounds = (uint32_t)cfg->transit.max_transfers + 1;
+    o->access_max_m = (float)cfg->transit.access_max_m;
+    o->transfer_max_m = (float)cfg->transit.transfer_max_m;
+    o->stop_join_max_m = (float)cfg->transit.stop_join_max_m;
+    o->walk_kmh = (float)(cfg->transit.walk_mode == 2 ? cfg->travel.slow_walk_kmh : cfg->travel.walk_kmh);
+    o->cutoff_s = (float)(cfg->travel.cutoff_min * 60.0);
+    o->threads = cfg->travel.threads;
+}
+
+/* The bus mode: the timetable for the date, its stops on the walk network,
+ * and every customer's times by bus with walking (ptimes.h).  The timetable's
+ * skipped rows and the stops that cannot be used are listed in rejects. */
+static gm_status run_bus(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in, gm__rejlist *warn, gm__travel *t)
+{
+    const int wm = cfg->transit.walk_mode;
+    const gm__travel_mode *wk = &t->modes[wm];
+    gm__travel_mode *md = &t->modes[GM__TM_BUS_INDEX];
+    gm__travel_bus *b = &t->bus;
+    md->report = wk->report;
+    md->report.mode = gm__travel_mode_names[GM__TM_BUS_INDEX];
+    b->walk_tm = wm;
+    gm__gtfs_opts go;
+    gm__gtfs_opts_init(&go);
+    go.date = cfg->transit.date;
+    go.transfer_max_m = 0; /* footpaths are walked on the network instead (ptimes.c) */
+    gm__log(ctx, GM_LOG_INFO, "Reading the timetable %s for %u", cfg->transit.gtfs_raw, cfg->transit.date);
+    gm_status st = gm__gtfs_load(ctx, cfg->transit.gtfs, &go, &b->tt);
+    if (st != GM_OK)
+        return st;
+    char file[512];
+    for (size_t i = 0; i < b->tt->nissues; i++) {
+        const gm__gtfs_issue *is = &b->tt->issues[i];
+        snprintf(file, sizeof file, "%s/%s", cfg->transit.gtfs_raw, is->file);
+        if (!gm__rejlist_add(warn, file, is->line, "", is->field, "", true, is->reason))
+            return gm__err(ctx, GM_E_NOMEM, "out of memory listing the timetable's skipped rows");
+    }
+    if (b->tt->nissues_total > b->tt->nissues)
+        gm__log(ctx, GM_LOG_WARN, "%s: %llu timetable problems, the first %zu listed in rejects.csv",
+                cfg->transit.gtfs_raw, (unsigned long long)b->tt->nissues_total, b->tt->nissues);
+    if (b->tt->ntrips_day == 0)
+        gm__log(ctx, GM_LOG_WARN,
+                "%s: no trip runs on %u (check [transit] date against calendar.txt): bus times are walking "
+                "times",
+                cfg->transit.gtfs_raw, cfg->transit.date);
+    gm__pt_opts po;
+    gm__travel_pt_opts(cfg, &po);
+    if ((st = gm__ptnet_new(ctx, b->tt, t->roads, wk->g, wk->rev, wk->ix, &po, &b->net)) != GM_OK)
+        return st;
+    gm__log(ctx, GM_LOG_INFO,
+            "Timetable: %u stops (%u on the walk network), %u trips on the day, %llu walks between stops",
+            b->tt->nstops, b->net->stops_used, b->tt->ntrips_day, (unsigned long long)b->net->footpaths);
+    snprintf(file, sizeof file, "%s/stops.txt", cfg->transit.gtfs_raw);
+    for (uint32_t s = 0; s < b->tt->nstops; s++) {
+        const gm__join *j = &b->net->stop_join[s];
+        if (j->ok && !j->isolated)
+            continue;
+        char why[256];
+        snprintf(why, sizeof why,
+                 j->ok ? "the stop is on a part of the walk network cut off from the rest; not used"
+                       : "no walkable path within %.0f m of the stop (stop_join_max_m in [transit]); not used",
+                 cfg->transit.stop_join_max_m);
+        if (!gm__rejlist_add(warn, file, 0, b->tt->stop_id[s], "stop_lat", "", true, why))
+            return gm__err(ctx, GM_E_NOMEM, "out of memory listing unusable stops");
+    }
+    size_t nc, ns;
+    gm_inputs_customers(in, &nc);
+    gm_inputs_sites(in, &ns);
+    size_t n = nc * ns > 0 ? nc * ns : 1;
+    if (!(md->m = gm__calloc(1, sizeof *md->m)) || !(md->m->time_s = gm__malloc(n * sizeof(float))) ||
+        !(md->m->dist_m = gm__malloc(n * sizeof(float))) || !(b->worst_s = gm__malloc(n * sizeof(float))) ||
+        !(b->vehicles = gm__malloc(n)) || !(b->walk_s = gm__malloc(n * sizeof(float))) ||
+        !(b->ride_s = gm__malloc(n * sizeof(float))) || !(b->wait_s = gm__malloc(n * sizeof(float))))
+        return gm__err(ctx, GM_E_NOMEM, "out of memory for bus times of %zu customers x %zu sites", nc, ns);
+    md->m->mode = GM__MODE_WALK;
+    md->m->ncust = nc;
+    md->m->nsites = ns;
+    gm__pt_out o = {md->m->time_s, b->worst_s, b->vehicles, b->walk_s, b->ride_s, b->wait_s};
+    if ((st = gm__pt_times(ctx, b->net, wk->cjoin, nc, wk->sjoin, ns, wk->m->time_s, "Travel times (bus)", &o)) !=
+        GM_OK)
+        return st;
+    for (size_t i = 0; i < nc * ns; i++) {
+        md->m->dist_m[i] = NAN;
+        md->m->reached += isfinite(md->m->time_s[i]);
+    }
+    md->report.pairs = (uint64_t)nc * ns;
+    md->report.pairs_reached = md->m->reached;
+    md->report.timetable = true;
+    md->report.date = b->tt->date;
+    md->report.stops = b->tt->nstops;
+    md->report.stops_used = b->net->stops_used;
+    md->report.stops_far = b->net->stops_far;
+    md->report.stops_isolated = b->net->stops_isolated;
+    md->report.routes = b->tt->nroutes;
+    md->report.trips = b->tt->ntrips;
+    md->report.stop_times = b->tt->nstop_times;
+    md->report.trips_day = b->tt->ntrips_day;
+    md->report.footpaths = b->net->footpaths;
+    md->report.issues = b->tt->nissues_total;
+    t->computed |= GM__TM_BUS;
+    return GM_OK;
+}
+
 gm_status gm__travel_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in, gm__rejlist *warn,
                          gm__travel **out)
 {
@@ -166,9 +275,11 @@ gm_status gm__travel_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in,
     gm__log(ctx, GM_LOG_INFO, "Reading roads %s", cfg->roads.file_raw);
     gm_status st = gm__roads_load(ctx, cfg->roads.file, &t->roads);
     for (int tm = 0; st == GM_OK && tm < GM__TM_COUNT; tm++) {
-        if (cfg->travel.modes & (1u << tm))
+        if (tm != GM__TM_BUS_INDEX && (cfg->travel.modes & (1u << tm)))
             st = run_mode(ctx, cfg, in, warn, t, tm);
     }
+    if (st == GM_OK && (cfg->travel.modes & GM__TM_BUS))
+        st = run_bus(ctx, cfg, in, warn, t);
     if (st != GM_OK) {
         gm__travel_free(t);
         return st;
@@ -190,6 +301,13 @@ void gm__travel_free(gm__travel *t)
         gm__graph_free(md->rev);
         gm__graph_free(md->g);
     }
+    gm__ptnet_free(t->bus.net);
+    gm__gtfs_free(t->bus.tt);
+    gm__free(t->bus.worst_s);
+    gm__free(t->bus.vehicles);
+    gm__free(t->bus.walk_s);
+    gm__free(t->bus.ride_s);
+    gm__free(t->bus.wait_s);
     gm__roads_free(t->roads);
     gm__free(t);
 }
@@ -225,10 +343,12 @@ gm_status gm__travel_write(gm_ctx *ctx, const char *dir, const gm_config *cfg, c
     }
     if ((st = gm__csvout_open(ctx, path, &w)) != GM_OK || (st = gm__csvout_open(ctx, npath, &wn)) != GM_OK)
         goto cleanup;
-    static const char *const head[] = {"customer_id", "site_id", "mode", "time_s",
-                                       "dist_m", "customer_join_m", "site_join_m"};
+    /* The bus columns describe the journey arriving by [transit] arrive_by;
+     * time_s is the median over the window and time_worst_s its worst. */
+    static const char *const head[] = {"customer_id", "site_id", "mode", "time_s", "dist_m", "customer_join_m",
+                                       "site_join_m", "time_worst_s", "vehicles", "walk_s", "ride_s", "wait_s"};
     static const char *const nhead[] = {"customer_id", "mode", "rank", "site_id", "time_s", "dist_m"};
-    if ((st = gm__csvout_row(w, head, 7)) != GM_OK || (st = gm__csvout_row(wn, nhead, 6)) != GM_OK)
+    if ((st = gm__csvout_row(w, head, 12)) != GM_OK || (st = gm__csvout_row(wn, nhead, 6)) != GM_OK)
         goto cleanup;
     for (size_t c = 0; c < nc; c++) {
         if ((c & 255) == 255 && (st = gm__progress(ctx, c, nc, "Writing travel times")) != GM_OK)
@@ -238,14 +358,24 @@ gm_status gm__travel_write(gm_ctx *ctx, const char *dir, const gm_config *cfg, c
                 if (!(t->computed & (1u << tm)))
                     continue;
                 const gm__travel_mode *md = &t->modes[tm];
-                float ts = md->m->time_s[c * ns + s], dm = md->m->dist_m[c * ns + s];
-                char tb[32], db[32], cj[32], sj[32];
+                bool bus = tm == GM__TM_BUS_INDEX;
+                const gm__travel_mode *jm = bus ? &t->modes[t->bus.walk_tm] : md; /* whose joins */
+                size_t at = c * ns + s;
+                float ts = md->m->time_s[at], dm = md->m->dist_m[at];
+                char tb[32], db[32], cj[32], sj[32], wb[32], vb[8] = "", kb[32], rb[32], qb[32];
                 gm__fmt_fixed(tb, sizeof tb, isfinite(ts) ? ts : NAN, 1);
                 gm__fmt_fixed(db, sizeof db, isfinite(ts) ? dm : NAN, 1);
-                gm__fmt_fixed(cj, sizeof cj, md->cjoin[c].ok ? md->cjoin[c].join_m : NAN, 1);
-                gm__fmt_fixed(sj, sizeof sj, md->sjoin[s].ok ? md->sjoin[s].join_m : NAN, 1);
-                const char *row[] = {cs[c].id, ss[s].site_id, md->report.mode, tb, db, cj, sj};
-                if ((st = gm__csvout_row(w, row, 7)) != GM_OK)
+                gm__fmt_fixed(cj, sizeof cj, jm->cjoin[c].ok ? jm->cjoin[c].join_m : NAN, 1);
+                gm__fmt_fixed(sj, sizeof sj, jm->sjoin[s].ok ? jm->sjoin[s].join_m : NAN, 1);
+                bool trip = bus && t->bus.vehicles[at] != 255;
+                gm__fmt_fixed(wb, sizeof wb, bus && isfinite(t->bus.worst_s[at]) ? t->bus.worst_s[at] : NAN, 1);
+                if (trip)
+                    snprintf(vb, sizeof vb, "%u", (unsigned)t->bus.vehicles[at]);
+                gm__fmt_fixed(kb, sizeof kb, trip ? t->bus.walk_s[at] : NAN, 1);
+                gm__fmt_fixed(rb, sizeof rb, trip ? t->bus.ride_s[at] : NAN, 1);
+                gm__fmt_fixed(qb, sizeof qb, trip ? t->bus.wait_s[at] : NAN, 1);
+                const char *row[] = {cs[c].id, ss[s].site_id, md->report.mode, tb, db, cj, sj, wb, vb, kb, rb, qb};
+                if ((st = gm__csvout_row(w, row, 12)) != GM_OK)
                     goto cleanup;
             }
         }

@@ -9,6 +9,7 @@
 
 #include "../inputs/inputs_impl.h"
 #include "../network/matrix.h"
+#include "../transit/ptimes.h"
 #include "config.h"
 
 /* What one mode's computation saw, for the manifest and the summary. */
@@ -18,6 +19,10 @@ typedef struct gm__mode_report {
     uint64_t customers_joined, customers_unjoined;
     uint64_t sites_joined, sites_unjoined;
     uint64_t pairs, pairs_reached; /* within the cut-off */
+    /* bus only: the timetable as loaded for the date, and its stops on the walk network */
+    bool timetable;
+    uint32_t date, stops, stops_used, stops_far, stops_isolated, routes;
+    uint64_t trips, stop_times, trips_day, footpaths, issues;
 } gm__mode_report;
 
 typedef struct gm__travel_mode {
@@ -28,14 +33,30 @@ typedef struct gm__travel_mode {
     gm__matrix *m;
 } gm__travel_mode;
 
+/* The bus mode's extras, customer x site like its matrix (whose time_s is
+ * the median over the arrival window and dist_m NAN): see ptimes.h. */
+typedef struct gm__travel_bus {
+    gm__gtfs *tt;
+    gm__pt_net *net;
+    int walk_tm;                   /* the walk mode whose network and pace it uses */
+    float *worst_s;
+    uint8_t *vehicles;
+    float *walk_s, *ride_s, *wait_s;
+} gm__travel_bus;
+
 typedef struct gm__travel {
     gm__roads *roads;
-    gm__travel_mode modes[GM__TM_COUNT];
+    gm__travel_mode modes[GM__TM_COUNT]; /* bus: no graph or joins of its own (the walk mode's) */
+    gm__travel_bus bus;
     unsigned computed;             /* GM__TM_* bits */
 } gm__travel;
 
+/* The options of the bus mode under cfg. */
+void gm__travel_pt_opts(const gm_config *cfg, gm__pt_opts *o);
+
 /* Compute every configured mode.  Points that cannot be joined to a mode's
- * network are added to warn (kept, without that mode's times).
+ * network are added to warn (kept, without that mode's times), and so are the
+ * timetable's skipped rows and unusable stops.
  * Errors: from the road reader, graph build, matrix (GM_E_NOMEM, GM_E_CANCELLED...). */
 gm_status gm__travel_run(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in, gm__rejlist *warn,
                          gm__travel **out);
@@ -50,7 +71,5 @@ void gm__travel_free(gm__travel *t);
  * walking pace of join legs, the thread count. */
 void gm__travel_opts(const gm_config *cfg, int tm, gm__reach_opts *o);
 
-/* Mode names in GM__TM_* bit order. */
-extern const char *const gm__travel_mode_names[GM__TM_COUNT];
 
 #endif

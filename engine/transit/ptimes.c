@@ -348,31 +348,32 @@ static void do_site(worker *w, size_t s)
     for (size_t oi = 0, p = 0; p < j->npts; p++) {
         size_t at = p * ns + s;
         float walk = j->walk_only ? j->walk_only[at] : INFINITY;
+        if (!(walk <= cutoff))
+            walk = INFINITY;
         int32_t wi = isfinite(walk) ? whole_s(walk) : INF;
         int32_t last = INF;
         uint32_t bs = NONE;
         size_t mine = NONE; /* p's index among the points near a stop */
+        o->median_s[at] = o->worst_s[at] = walk;
         if (oi < j->nnz && j->nz[oi] == p) {
+            /* Walking caps every deadline's time; a minimum with a constant
+             * commutes with the median and the maximum. */
             mine = oi;
             int32_t *v = w->tv + oi * nd, med, mx;
             last = v[nd - 1];
             bs = w->bstop[oi];
-            for (size_t m = 0; m < nd; m++)
-                v[m] = v[m] < wi ? v[m] : wi;
             median_max(v, nd, &med, &mx);
-            o->median_s[at] = as_time(med, cutoff);
-            o->worst_s[at] = as_time(mx, cutoff);
+            o->median_s[at] = fminf(walk, as_time(med, cutoff));
+            o->worst_s[at] = fminf(walk, as_time(mx, cutoff));
             oi++;
-        } else {
-            o->median_s[at] = o->worst_s[at] = as_time(wi, cutoff);
         }
         if (!o->vehicles)
             continue;
         /* The journey arriving by arrive_by: walking alone when it is no slower. */
         gm__raptor_legs legs;
-        if (wi <= last && wi != INF && !((float)wi > cutoff)) {
+        if (wi <= last && wi != INF) {
             o->vehicles[at] = 0;
-            o->walk_s[at] = (float)wi;
+            o->walk_s[at] = walk;
             o->ride_s[at] = o->wait_s[at] = 0;
         } else if (last != INF && !((float)last > cutoff) && mine != NONE && bs != NONE &&
                    gm__raptor_journey(w->r, bs, &legs)) {

@@ -10,6 +10,15 @@
  * Arrivals are kept only when strictly earlier than best, which makes the trip
  * count the fewest among the earliest journeys.
  *
+ * Footpaths are not chained (one walk between two trips), so a walk may only
+ * start from an arrival by a vehicle (or a source), and an arrival on foot
+ * that is the best at a stop must not hide a later arrival by vehicle there
+ * that a further walk could use: vehicle arrivals have their own best
+ * (best_ride) and mark list, and the walks of a round start from them.  With
+ * only one best, a stop reached early on foot would cut off a walk onward
+ * from a slightly later bus, and the search would miss journeys (the
+ * real-data cross-check of forward against backward searches found this).
+ *
  * Reuse: a run resets only the stops it touched (the touched list) and the
  * round arrays' marked lists, so a run costs what it reaches, not nstops.
  */
@@ -32,6 +41,12 @@ struct gm__raptor {
     uint32_t epoch;
     uint32_t *touched;       /* nstops: stops with best < INF */
     uint32_t ntouched;
+    int32_t *best_ride;      /* nstops: earliest arrival by a vehicle (or as a source) */
+    uint32_t *rtouched;      /* stops with best_ride < INF */
+    uint32_t nrtouched;
+    int32_t *ride;           /* nstops: this round's vehicle arrival, for its walks */
+    uint32_t *rmark, nrmark; /* stops whose ride improved this round */
+    uint32_t *rstamp;        /* nstops: epoch of the last rmark */
     uint32_t *qpos;          /* npatterns: earliest position to scan from, or NOPOS */
     uint32_t *queue;         /* npatterns */
     /* Legs (gm__raptor_keep_legs): for round k and stop s at [k * nstops + s],
@@ -40,6 +55,8 @@ struct gm__raptor {
     uint32_t *leg_from;      /* boarding stop (trip), walk origin (footpath) */
     int32_t *leg_s;          /* seconds in the vehicle / walking */
     uint8_t *leg_kind;       /* LEG_* */
+    uint32_t *ride_from;     /* [k * nstops + s]: boarding stop of the best vehicle arrival of round k */
+    int32_t *ride_s;         /* its seconds in the vehicle */
 };
 
 enum { LEG_SOURCE = 0, LEG_TRIP = 1, LEG_FOOT = 2 };
@@ -61,6 +78,13 @@ void gm__raptor_free(gm__raptor *r)
     gm__free(r->leg_from);
     gm__free(r->leg_s);
     gm__free(r->leg_kind);
+    gm__free(r->ride_from);
+    gm__free(r->ride_s);
+    gm__free(r->best_ride);
+    gm__free(r->rtouched);
+    gm__free(r->ride);
+    gm__free(r->rmark);
+    gm__free(r->rstamp);
     gm__free(r);
 }
 
@@ -72,13 +96,19 @@ gm_status gm__raptor_keep_legs(gm_ctx *ctx, gm__raptor *r)
     r->leg_from = gm__malloc(n * sizeof *r->leg_from);
     r->leg_s = gm__malloc(n * sizeof *r->leg_s);
     r->leg_kind = gm__malloc(n);
-    if (!r->leg_from || !r->leg_s || !r->leg_kind) {
+    r->ride_from = gm__malloc(n * sizeof *r->ride_from);
+    r->ride_s = gm__malloc(n * sizeof *r->ride_s);
+    if (!r->leg_from || !r->leg_s || !r->leg_kind || !r->ride_from || !r->ride_s) {
         gm__free(r->leg_from);
         gm__free(r->leg_s);
         gm__free(r->leg_kind);
+        gm__free(r->ride_from);
+        gm__free(r->ride_s);
         r->leg_from = NULL;
         r->leg_s = NULL;
         r->leg_kind = NULL;
+        r->ride_from = NULL;
+        r->ride_s = NULL;
         return gm__err(ctx, GM_E_NOMEM, "out of memory for RAPTOR journey legs (%zu labels)", n);
     }
     return GM_OK;
@@ -104,9 +134,18 @@ bool gm__raptor_journey(const gm__raptor *r, uint32_t stop, gm__raptor_legs *out
             s = r->leg_from[at];
             k--;
             break;
-        default:
+        default: /* a walk from a vehicle arrival (or a source) at leg_from, same round */
             out->walk_s += r->leg_s[at];
             s = r->leg_from[at];
+            if (k == 0) {
+                out->source = s;
+                return true;
+            }
+            at = (size_t)k * ns + s;
+            out->trips++;
+            out->ride_s += r->ride_s[at];
+            s = r->ride_from[at];
+            k--;
             break;
         }
     }
@@ -134,11 +173,16 @@ gm_status gm__raptor_new(gm_ctx *ctx, const gm__gtfs *tt, uint32_t max_rounds, g
     r->touched = gm__malloc(n * sizeof *r->touched);
     r->qpos = gm__malloc(p * sizeof *r->qpos);
     r->queue = gm__malloc(p * sizeof *r->queue);
+    r->best_ride = gm__malloc(n * sizeof *r->best_ride);
+    r->rtouched = gm__malloc(n * sizeof *r->rtouched);
+    r->ride = gm__malloc(n * sizeof *r->ride);
+    r->rmark = gm__malloc(n * sizeof *r->rmark);
+    r->rstamp = gm__calloc(n, sizeof *r->rstamp);
     if (!r->best || !r->a || !r->b || !r->ntrips || !r->mark_a || !r->mark_b || !r->stamp || !r->touched || !r->qpos ||
-        !r->queue)
+        !r->queue || !r->best_ride || !r->rtouched || !r->ride || !r->rmark || !r->rstamp)
         goto nomem;
     for (size_t s = 0; s < n; s++)
-        r->best[s] = r->a[s] = r->b[s] = INF;
+        r->best[s] = r->a[s] = r->b[s] = r->best_ride[s] = INF;
     for (size_t i = 0; i < p; i++)
         r->qpos[i] = NOPOS;
     *out = r;
@@ -152,6 +196,7 @@ static void next_epoch(gm__raptor *r)
 {
     if (++r->epoch == 0) { /* wrapped: old stamps could collide */
         memset(r->stamp, 0, (r->tt->nstops ? r->tt->nstops : 1) * sizeof *r->stamp);
+        memset(r->rstamp, 0, (r->tt->nstops ? r->tt->nstops : 1) * sizeof *r->rstamp);
         r->epoch = 1;
     }
 }
@@ -180,17 +225,39 @@ static inline void improve(gm__raptor *r, int32_t *cur, uint32_t *mark, uint32_t
     }
 }
 
-/* Footpaths from the stops marked by trips (the first n of mark). */
+/* A vehicle arrival (or a source) t at s in round k: walks may start from
+ * it when it beats every earlier one by vehicle at s, whether or not it beats
+ * the best arrival there (improve decides that). */
+static inline void ride_in(gm__raptor *r, uint32_t s, int32_t t, uint8_t k, uint32_t board, int32_t ride)
+{
+    if (t >= r->best_ride[s])
+        return;
+    if (r->best_ride[s] == INF)
+        r->rtouched[r->nrtouched++] = s;
+    r->best_ride[s] = t;
+    if (r->ride_from && k > 0) {
+        size_t at = (size_t)k * r->tt->nstops + s;
+        r->ride_from[at] = board;
+        r->ride_s[at] = ride;
+    }
+    r->ride[s] = t;
+    if (r->rstamp[s] != r->epoch) {
+        r->rstamp[s] = r->epoch;
+        r->rmark[r->nrmark++] = s;
+    }
+}
+
+/* One walk from each stop whose vehicle arrival improved this round. */
 static void relax_footpaths(gm__raptor *r, int32_t *cur, uint32_t *mark, uint32_t *nmark, uint8_t k)
 {
     const gm__gtfs *tt = r->tt;
-    uint32_t n = *nmark;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = mark[i];
-        int32_t t = cur[s];
+    for (uint32_t i = 0; i < r->nrmark; i++) {
+        uint32_t s = r->rmark[i];
+        int32_t t = r->ride[s];
         for (uint32_t e = tt->xfer_first[s]; e < tt->xfer_first[s + 1]; e++)
             improve(r, cur, mark, nmark, tt->xfer_to[e], t + tt->xfer_s[e], k, s, tt->xfer_s[e], LEG_FOOT);
     }
+    r->nrmark = 0;
 }
 
 void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32_t *arr_s, uint8_t *ntrips)
@@ -200,6 +267,10 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
     for (uint32_t i = 0; i < r->ntouched; i++)
         r->best[r->touched[i]] = INF;
     r->ntouched = 0;
+    for (uint32_t i = 0; i < r->nrtouched; i++)
+        r->best_ride[r->rtouched[i]] = INF;
+    r->nrtouched = 0;
+    r->nrmark = 0;
     for (uint32_t i = 0; i < r->nmark_a; i++)
         r->a[r->mark_a[i]] = INF;
     for (uint32_t i = 0; i < r->nmark_b; i++)
@@ -212,8 +283,10 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
     /* round 0: the sources, then footpaths from them */
     next_epoch(r);
     for (size_t i = 0; i < nsrc; i++)
-        if (src[i].stop < tt->nstops && src[i].time_s >= 0)
+        if (src[i].stop < tt->nstops && src[i].time_s >= 0) {
             improve(r, prev, mprev, nprev, src[i].stop, src[i].time_s, 0, src[i].stop, 0, LEG_SOURCE);
+            ride_in(r, src[i].stop, src[i].time_s, 0, NOPOS, 0);
+        }
     relax_footpaths(r, prev, mprev, nprev, 0);
 
     for (uint32_t k = 1; k <= r->rounds && *nprev > 0; k++) {
@@ -244,6 +317,7 @@ void gm__raptor_run(gm__raptor *r, const gm__raptor_src *src, size_t nsrc, int32
                 if (trip != NOPOS && (flags[i] & GM__GTFS_DROPOFF)) {
                     int32_t a = arr[(size_t)trip * len + i];
                     improve(r, cur, mcur, ncur, s, a, (uint8_t)k, board, a - board_t, LEG_TRIP);
+                    ride_in(r, s, a, (uint8_t)k, board, a - board_t);
                 }
                 int32_t t = prev[s];
                 if (t == INF || !(flags[i] & GM__GTFS_PICKUP))
