@@ -138,12 +138,24 @@ static gm_status load_zones(work *w, gm__coverage *c)
     }
     for (size_t i = 0; i < c->nzones; i++) {
         double a = 0;
+        for (size_t k = 0; k < cfg->transit.nct_zones; k++)
+            c->zones[i].community_transport |= strcmp(c->zones[i].id, cfg->transit.ct_zones[k]) == 0;
         GEOSArea_r(w->h, c->zones[i].geom, &a);
         c->zones[i].area_km2 = a / 1e6;
         c->zones[i].gap = -1;
         for (int m = 0; m < GM__TM_COUNT; m++)
             c->zones[i].cust_near_min[m] = c->zones[i].pc_near_min[m] = NAN;
         c->zones[i].access = NAN;
+    }
+    for (size_t k = 0; k < cfg->transit.nct_zones; k++) {
+        size_t i = 0;
+        while (i < c->nzones && strcmp(c->zones[i].id, cfg->transit.ct_zones[k]))
+            i++;
+        if (i == c->nzones)
+            gm__log(w->ctx, GM_LOG_WARN,
+                    "[transit] community_transport_zones: %s is not one of the %zu zones (zone ids come from "
+                    "[area] zone_id); ignored",
+                    cfg->transit.ct_zones[k], c->nzones);
     }
     return GM_OK;
 }
@@ -773,6 +785,10 @@ static gm_status underserved(work *w, gm__coverage *c)
                                     "%saccess index %.2f below %g x the county median %.2f", len ? "; " : "",
                                     zn->access, cfg->coverage.access_ratio, c->median_access);
         }
+        /* Dial-a-ride or community transport that the timetables miss: the
+         * zone stays underserved by the modes measured, and says it is served. */
+        if (zn->underserved && zn->community_transport && len < sizeof zn->reason)
+            snprintf(zn->reason + len, sizeof zn->reason - len, "; community transport serves it");
     }
     return GM_OK;
 }

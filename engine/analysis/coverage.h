@@ -76,6 +76,7 @@ typedef struct gm__zone {
     uint32_t unmet;                      /* customers who cannot be placed within it once places count */
     double excess_min;                   /* mean over demand of time beyond the gap threshold */
     bool underserved;
+    bool community_transport;            /* [transit] community_transport_zones lists it */
     char reason[200];
     int gap;                             /* index into gaps, or -1 */
 } gm__zone;

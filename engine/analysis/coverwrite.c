@@ -134,8 +134,9 @@ static const gm__field_def ZONE_F[] = {
     {"access", GM__FT_REAL, 3},           {"demand_out", GM__FT_INT, 0},       {"unmet", GM__FT_INT, 0},
     {"excess_min", GM__FT_REAL, 1},       {"underserved", GM__FT_INT, 0},      {"reason", GM__FT_STRING, 0},
     {"gap_id", GM__FT_STRING, 0},         {"near_bus_min", GM__FT_REAL, 1},    {"pc_near_bus_min", GM__FT_REAL, 1},
+    {"community_transport", GM__FT_INT, 0},
 };
-static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0};
+static const bool ZONE_P[] = {0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0};
 static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, void **owned)
 {
     wctx *w = arg;
@@ -151,6 +152,7 @@ static gm_status zone_row(void *arg, size_t i, gm__value *v, const void **geom, 
     }
     v[28] = ok ? vd(z->cust_near_min[GM__TM_BUS_INDEX]) : vnull();
     v[29] = vd(z->pc_near_min[GM__TM_BUS_INDEX]);
+    v[30] = vi(z->community_transport);
     for (int q = 0; q < GM__DFT_NTHR; q++) {
         v[13 + q] = ok && z->customers ? vd(100.0 * z->cust_within[q] / z->customers) : vnull();
         v[17 + q] = vd(z->sites_within[q]);
@@ -256,6 +258,10 @@ gm_status gm__coverage_summary(gm_ctx *ctx, const gm_config *cfg, const gm__trav
         for (size_t z = 0; z < c->nzones; z++)
             under += c->zones[z].underserved;
         cJSON_AddNumberToObject(o, "underserved_zones", (double)under);
+        size_t ct = 0;
+        for (size_t z = 0; z < c->nzones; z++)
+            ct += c->zones[z].underserved && c->zones[z].community_transport;
+        cJSON_AddNumberToObject(o, "underserved_zones_with_community_transport", (double)ct);
         cJSON_AddNumberToObject(o, "gap_areas", (double)c->ngaps);
         if (gm__shareable(cfg, c->unmet_total, &v))
             cJSON_AddNumberToObject(o, "customers_unplaceable_within_threshold", (double)v);
@@ -325,7 +331,7 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
         {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row, &w, &styles[0], true},
         {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row, &w, &styles[1], true},
         {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row, &w, &styles[0], true},
-        {"zones", GM__GT_POLYGON, 30, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
+        {"zones", GM__GT_POLYGON, 31, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
         {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row, &w, &styles[3], true},
     };
     gm_status st = GM_OK;

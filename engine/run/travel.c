@@ -197,7 +197,7 @@ static gm_status run_bus(gm_ctx *ctx, const gm_config *cfg, const gm_inputs *in,
     for (size_t i = 0; i < b->tt->nissues; i++) {
         const gm__gtfs_issue *is = &b->tt->issues[i];
         snprintf(file, sizeof file, "%s/%s", cfg->transit.gtfs_raw, is->file);
-        if (!gm__rejlist_add(warn, file, is->line, "", is->field, "", true, is->reason))
+        if (!gm__rejlist_add(warn, file, is->line, "", is->field, "", false, is->reason))
             return gm__err(ctx, GM_E_NOMEM, "out of memory listing the timetable's skipped rows");
     }
     if (b->tt->nissues_total > b->tt->nissues)
