@@ -11,6 +11,8 @@ Writes, into the folder that holds this script:
   onspd_examplshire.csv   postcode directory in the ONSPD column layout
   providers.csv           framework register, one row per site (UTF-8, LF)
   customers.csv           case-management export (UTF-8 with BOM, CRLF)
+  bus/*.txt               a fictional bus timetable in GTFS form (routes on the
+                          roads above, stops in WGS84)
   expected.json           facts for tests (counts, deliberate bad rows, ids)
   README.md               description of all of the above (generated from the
                           template at the end of this file: edit it there)
@@ -19,8 +21,8 @@ Everything is fictional.  All randomness comes from the SplitMix64 generator
 below, seeded per component from a fixed seed and the component's name, so the
 output does not depend on the Python version (no `random`), and changing one
 component does not reshuffle the others.  Two runs give byte-identical CSV,
-JSON and README files; the GeoPackages are written with OGR_CURRENT_DATE fixed,
-so they are byte-identical too on the same GDAL/SQLite versions.
+GTFS, JSON and README files; the GeoPackages are written with OGR_CURRENT_DATE
+fixed, so they are byte-identical too on the same GDAL/SQLite versions.
 
 Needs Debian's python3-gdal, python3-shapely (1.8) and python3-numpy.
 """
@@ -3000,6 +3002,886 @@ def scc_outside(W):
 
 
 # --------------------------------------------------------------------------
+# Buses: a fictional GTFS feed over the generated roads (bus/)
+# --------------------------------------------------------------------------
+#
+# Routes are shortest paths on the road links a bus may use (no motorway, no
+# closes, farm tracks or access roads), honouring one-way streets, between
+# waypoints (settlement centres, a few Kingsford grid corners, the ferry
+# slipway).  Stops are points ON those paths, shared between routes where
+# routes share a road; run times come from the path's length at road-class
+# speeds plus a dwell per stop.  The feed uses its own random stream
+# (Rng("bus")) and is built after every other output is final, so adding it
+# changed none of them.
+
+BUS_DIR = "bus"
+BUS_START, BUS_END = "20260901", "20270831"
+BUS_REF_DATE = "20261124"              # a Tuesday: the sample config's service date
+BUS_REMOVED = ("MF", "20261225")       # Christmas Day (a Friday): no weekday buses
+BUS_ADDED = ("NYE", "20261231")        # New Year's Eve late buses (a Thursday night)
+BUS_URL = "https://example.org/examplshire-buses"   # example.org: reserved for examples (RFC 2606)
+BUS_TOWNS = ("Kingsford", "Ashby Marsh", "Wrenfield", "Marrowby")
+BUS_SERVICES = [("MF", (1, 1, 1, 1, 1, 0, 0)), ("SAT", (0, 0, 0, 0, 0, 1, 0)), ("SUN", (0, 0, 0, 0, 0, 0, 1)),
+                ("TT", (0, 1, 0, 1, 0, 0, 0))]
+BUS_SERVICE_NOTE = {"MF": "Monday to Friday", "SAT": "Saturdays", "SUN": "Sundays",
+                    "TT": "Tuesdays and Thursdays", "NYE": "New Year's Eve only (calendar_dates.txt)"}
+# 01632 960xxx: Ofcom's range reserved for drama, so no real line rings
+BUS_AGENCIES = [("EXB", "Examplshire Buses", BUS_URL, "01632 960100"),
+                ("WVCT", "Wend Valley Community Transport", "https://example.org/wend-valley-ct", "01632 960200")]
+GTFS_HEADERS = {
+    "agency.txt": ["agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang", "agency_phone"],
+    "stops.txt": ["stop_id", "stop_name", "stop_lat", "stop_lon", "location_type"],
+    "routes.txt": ["route_id", "agency_id", "route_short_name", "route_long_name", "route_type", "route_color",
+                   "route_text_color"],
+    "trips.txt": ["route_id", "service_id", "trip_id", "trip_headsign", "direction_id"],
+    "stop_times.txt": ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence", "pickup_type",
+                       "drop_off_type"],
+    "calendar.txt": ["service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                     "start_date", "end_date"],
+    "calendar_dates.txt": ["service_id", "date", "exception_type"],
+    "frequencies.txt": ["trip_id", "start_time", "end_time", "headway_secs", "exact_times"],
+    "feed_info.txt": ["feed_publisher_name", "feed_publisher_url", "feed_lang", "feed_start_date", "feed_end_date",
+                      "feed_version"],
+}
+GTFS_FILES = list(GTFS_HEADERS)
+# columns the GTFS reference requires (conditionally required ones as this feed uses them)
+GTFS_REQUIRED = {
+    "agency.txt": ["agency_id", "agency_name", "agency_url", "agency_timezone"],
+    "stops.txt": ["stop_id", "stop_name", "stop_lat", "stop_lon"],
+    "routes.txt": ["route_id", "agency_id", "route_short_name", "route_type"],
+    "trips.txt": ["route_id", "service_id", "trip_id"],
+    "stop_times.txt": ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"],
+    "calendar.txt": ["service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                     "start_date", "end_date"],
+    "calendar_dates.txt": ["service_id", "date", "exception_type"],
+    "frequencies.txt": ["trip_id", "start_time", "end_time", "headway_secs"],
+    "feed_info.txt": ["feed_publisher_name", "feed_publisher_url", "feed_lang"],
+}
+
+# Stop spacing, metres of route between stops: about 400 m in towns (CIHT,
+# Buses in Urban Developments, 2018: most homes within a 400 m walk of a
+# stop), one or two stops per village, a request stop every few km between.
+BUS_SPACING_M = {"town": 400.0, "village": 480.0, "rural": 2600.0}
+BUS_MIN_GAP_M = 150.0       # never two stops of a route closer than this (except a loop's ends)
+BUS_SHARE_M = 30.0          # a new stop this close to an existing one is that stop
+BUS_ON_PATH_M = 3.0         # an existing stop this close to a path is served by it
+# dwell at a stop, seconds, drawn once per stop (busier in towns)
+BUS_DWELL_S = {"town": (25, 30), "village": (20, 25), "rural": (20, 25)}
+# landmark names for the stop at each settlement's centre (fictional)
+BUS_CENTRE_STOP = {"Kingsford": "Market Place", "Ashby Marsh": "Market Cross", "Wrenfield": "Broad Street",
+                   "Marrowby": "High Street", "Hollowell": "The Green", "Tansley Green": "The Green",
+                   "Fernleigh": "Post Office", "Stowe Norton": "Church", "Oakhurst": "The Oak",
+                   "Brackenby": "Front Street", "Pelham Cross": "The Cross", "Sedgecombe": "High Street",
+                   "Upper Wick": "Village Hall", "Caverley": "Main Street", "Dunmere": "Quay",
+                   "Quenby St Mary": "Church"}
+
+
+def hms(t):
+    return "%02d:%02d:%02d" % (t // 3600, t // 60 % 60, t % 60)
+
+
+def parse_hms(s):
+    h, m, sec = s.split(":")
+    return int(h) * 3600 + int(m) * 60 + int(sec)
+
+
+def at(*hhmm):
+    """Departure times from 'HH:MM' strings (hours past 24 for after midnight)."""
+    return [int(s[:2]) * 3600 + int(s[3:5]) * 60 for s in hhmm]
+
+
+def every(first, last, minutes):
+    """Departures from first to last (inclusive when on the interval)."""
+    a, b = at(first, last)
+    return list(range(a, b + 1, minutes * 60))
+
+
+def bus_route_specs():
+    """The network: id, short name, operator, name, waypoints, colour, and
+    departures from the first waypoint ('O') and from the last ('I') for each
+    service.  A waypoint is a settlement (its centre), (settlement, grid key)
+    for a node of its street grid, or 'ferry' (the slipway on Ferry Lane).
+    A loop has only 'O'; `freq` gives frequencies.txt rows for a template trip
+    instead of departures."""
+    K = "Kingsford"
+    return [
+        dict(id="EB1", short="1", agency="EXB", name="Kingsford - Ashby Marsh - Quenby St Mary", colour="C8102E",
+             via=[K, "Ashby Marsh", "Quenby St Mary"],
+             tt={"MF": {"O": every("06:30", "18:30", 60) + at("20:15", "22:15", "23:50"),
+                        "I": every("06:10", "18:10", 60) + at("19:40", "21:40")},
+                 "SAT": {"O": every("07:30", "18:30", 60), "I": every("07:10", "18:10", 60)},
+                 "SUN": {"O": every("09:30", "17:30", 120), "I": every("09:10", "17:10", 120)},
+                 "NYE": {"O": at("24:30")}}),
+        dict(id="EB2", short="2", agency="EXB", name="Wrenfield - Tansley Green - Kingsford - Brackenby",
+             colour="0057B8", via=["Wrenfield", "Tansley Green", K, "Brackenby"],
+             tt={"MF": {"O": every("06:30", "19:00", 60), "I": every("06:35", "19:05", 60)},
+                 "SAT": {"O": every("08:00", "18:00", 60), "I": every("08:05", "18:05", 60)},
+                 "SUN": {"O": every("10:00", "16:00", 120), "I": every("10:05", "16:05", 120)},
+                 "NYE": {"I": at("24:20")}}),
+        dict(id="EB3", short="3", agency="EXB", name="Kingsford - Pelham Cross - Marrowby", colour="7A3E9D",
+             via=[K, "Pelham Cross", "Marrowby"],
+             tt={"MF": {"O": at("07:15", "10:15", "13:15", "16:45"), "I": at("08:25", "11:25", "14:25", "17:55")},
+                 "SAT": {"O": at("09:15", "13:15"), "I": at("10:25", "14:25")}}),
+        dict(id="EB4", short="4", agency="EXB", name="Ashby Marsh - Sedgecombe - Upper Wick - Marrowby",
+             colour="E87722", via=["Ashby Marsh", "Sedgecombe", "Upper Wick", "Marrowby"],
+             tt={"MF": {"O": at("07:40", "12:40", "16:10"), "I": at("08:50", "13:50", "17:20")},
+                 "SAT": {"O": at("10:40"), "I": at("11:50")}}),
+        dict(id="EB5", short="5", agency="EXB", name="Hollowell - Wrenfield - Fernleigh", colour="00843D",
+             via=["Hollowell", "Wrenfield", "Fernleigh"],
+             tt={"MF": {"O": every("07:05", "17:05", 120), "I": every("08:00", "18:00", 120)},
+                 "SAT": {"O": at("09:05", "13:05"), "I": at("10:00", "14:00")}}),
+        dict(id="EB6", short="6", agency="EXB", name="Kingsford - Stowe Norton", colour="6CACE4",
+             via=[K, "Stowe Norton"],
+             tt={"MF": {"O": every("07:20", "17:20", 120), "I": every("07:45", "17:45", 120)},
+                 "SAT": {"O": at("09:20", "12:20", "15:20"), "I": at("09:45", "12:45", "15:45")}}),
+        dict(id="EB7", short="7", agency="EXB", name="Kingsford - Oakhurst", colour="B58500",
+             via=[K, "Oakhurst"],
+             tt={"MF": {"O": every("06:50", "18:50", 120), "I": every("07:20", "19:20", 120)},
+                 "SAT": {"O": every("08:50", "16:50", 120), "I": every("09:20", "17:20", 120)}}),
+        dict(id="EB8", short="8", agency="EXB", name="Ashby Marsh - Dunmere - Ferry Slipway", colour="008C95",
+             via=["Ashby Marsh", "Dunmere", "ferry"],
+             tt={"MF": {"O": every("07:00", "17:00", 120), "I": every("07:30", "17:30", 120)},
+                 "SAT": {"O": at("09:00", "13:00"), "I": at("09:30", "13:30")}}),
+        dict(id="EBK1", short="K1", agency="EXB", name="Kingsford Town Circular East", colour="DA291C",
+             via=[K, (K, (0, 12)), (K, (12, 12)), (K, (12, -12)), (K, (0, -12)), K],
+             tt={"MF": {"O": at("07:00")}, "SAT": {"O": at("08:30")}},
+             freq={"MF": [("07:00:00", "09:30:00", 600), ("09:30:00", "18:40:00", 900)],
+                   "SAT": [("08:30:00", "18:00:00", 720)]}),
+        dict(id="EBK2", short="K2", agency="EXB", name="Kingsford Town Circular West", colour="FFB81C",
+             via=[K, (K, (0, -12)), (K, (-12, -12)), (K, (-12, 12)), (K, (0, 12)), K],
+             tt={"MF": {"O": every("07:15", "18:15", 30)}, "SAT": {"O": every("08:45", "17:45", 60)}}),
+        dict(id="CT1", short="C1", agency="WVCT", name="Caverley - Marrowby (community bus)", colour="5B7F95",
+             via=["Caverley", "Marrowby"],
+             tt={"TT": {"O": at("09:30", "13:00"), "I": at("12:15", "15:30")}}),
+    ]
+
+
+def bus_link_ok(a, kind):
+    """Links a bus may use: no motorway (carriageways or slip roads), no closes,
+    hamlet spurs, farm tracks or access roads, nothing on Holm Island."""
+    if a["cls"] == "Motorway" or kind in ("close", "hamlet_spur", "farm_track", "island"):
+        return False
+    return a["func"] not in ("Local Access Road", "Restricted Local Access Road", "Secondary Access Road")
+
+
+def bus_zone(W, tag):
+    if tag in BUS_TOWNS:
+        return "town"
+    return "village" if tag in W.S else "rural"
+
+
+def bus_speed_kmh(W, a, tag):
+    """Scheduled running speed: 20 km/h in towns (stop-start, junctions), 30 in
+    villages, on rural roads by class; roundabouts 20."""
+    z = bus_zone(W, tag)
+    if a["form"] == "Roundabout" or z == "town":
+        return 20.0
+    if z == "village":
+        return 30.0
+    return {"A Road": 50.0, "B Road": 45.0, "Classified Unnumbered": 40.0}.get(a["cls"], 30.0)
+
+
+# routing preference on top of time, so that buses keep to main roads and the
+# grid towns' distributors rather than back streets of equal length
+BUS_CLASS_COST = {"A Road": 1.0, "B Road": 1.05, "Classified Unnumbered": 1.1}
+
+
+class BusGraph:
+    def __init__(self, W):
+        self.W = W
+        self.adj = defaultdict(list)     # node -> [(cost, v, link, forward)]
+        self.deg = defaultdict(int)      # all links, for junction tests
+        self.inc = defaultdict(list)     # node -> links touching it (all links)
+        for k, (coords, a, tag, kind) in enumerate(W.links):
+            u, v = W.node_index[coords[0]], W.node_index[coords[-1]]
+            self.deg[u] += 1
+            self.deg[v] += 1
+            self.inc[u].append(k)
+            self.inc[v].append(k)
+            if not bus_link_ok(a, kind):
+                continue
+            L = line_len(coords)
+            cost = L / (bus_speed_kmh(W, a, tag) / 3.6) * BUS_CLASS_COST.get(a["cls"], 1.7)
+            if a["dirn"] in (BOTH, INDIR):
+                self.adj[u].append((cost, v, k, True))
+            if a["dirn"] in (BOTH, OPPDIR):
+                self.adj[v].append((cost, u, k, False))
+
+    def nearest(self, p):
+        best = None
+        for u in sorted(self.adj):
+            c = self.W.node_coords[u]
+            d = (c[0] - p[0]) ** 2 + (c[1] - p[1]) ** 2
+            if best is None or d < best[0]:
+                best = (d, u)
+        return best[1]
+
+    def path(self, s, t):
+        """[(link, forward)] of the cheapest path from node s to node t."""
+        import heapq
+        D = {s: 0.0}
+        prev = {}
+        h = [(0.0, s)]
+        while h:
+            d, u = heapq.heappop(h)
+            if u == t:
+                break
+            if d > D[u]:
+                continue
+            for cost, v, k, fwd in self.adj[u]:
+                nd = d + cost
+                if nd < D.get(v, 1e18) - 1e-9:
+                    D[v] = nd
+                    prev[v] = (u, k, fwd)
+                    heapq.heappush(h, (nd, v))
+        assert t in D, "no bus path"
+        steps = []
+        v = t
+        while v != s:
+            u, k, fwd = prev[v]
+            steps.append((k, fwd))
+            v = u
+        return steps[::-1]
+
+
+class BusPath:
+    """A route in one direction: polyline, measures, the link of each segment,
+    cumulative running time, and what is at each end (a settlement's centre,
+    the ferry slipway, or None)."""
+
+    def __init__(self, W, steps, first, last):
+        coords, seg_k = [], []
+        for k, fwd in steps:
+            cs = W.links[k][0] if fwd else W.links[k][0][::-1]
+            if not coords:
+                coords.append(cs[0])
+            assert coords[-1] == cs[0]
+            for c in cs[1:]:
+                coords.append(c)
+                seg_k.append(k)
+        self.coords, self.seg_k = coords, seg_k
+        self.cum = [0.0]
+        self.time = [0.0]
+        for i in range(len(coords) - 1):
+            L = dist(coords[i], coords[i + 1])
+            a, tag = W.links[seg_k[i]][1], W.links[seg_k[i]][2]
+            self.cum.append(self.cum[-1] + L)
+            self.time.append(self.time[-1] + L / (bus_speed_kmh(W, a, tag) / 3.6))
+        self.L = self.cum[-1]
+        self.g = LineString(coords)
+        self.first, self.last = first, last     # settlement or 'ferry' at the ends, or None
+
+    def seg(self, m):
+        import bisect
+        i = bisect.bisect_right(self.cum, m) - 1
+        return max(0, min(i, len(self.coords) - 2))
+
+    def point(self, m):
+        """The point at measure m (rounded to 1 cm, so on the line) and its segment."""
+        i = self.seg(m)
+        if m <= 0:
+            return self.coords[0], i
+        if m >= self.L:
+            return self.coords[-1], i
+        return interp(self.coords, self.cum, m), i
+
+    def time_at(self, m):
+        i = self.seg(m)
+        L = self.cum[i + 1] - self.cum[i]
+        f = 0.0 if L <= 0 else min(1.0, max(0.0, (m - self.cum[i]) / L))
+        return self.time[i] + f * (self.time[i + 1] - self.time[i])
+
+
+def bus_waypoint(W, BG, wp):
+    if wp == "ferry":
+        return BG.nearest(W.ferry_slipway), None
+    if isinstance(wp, str):
+        S = W.S[wp]
+        return BG.nearest(S.nodes[(0, 0)]), wp
+    name, key = wp
+    S = W.S[name]
+    best = min(S.nodes, key=lambda k: ((k[0] - key[0]) ** 2 + (k[1] - key[1]) ** 2, k))
+    return BG.nearest(S.nodes[best]), None
+
+
+class BusStops:
+    def __init__(self, W, BG, rng):
+        self.W, self.BG, self.rng = W, BG, rng
+        self.stops = []                  # dicts: x, y, link, zone, tag, centre, special
+        self.grid = defaultdict(list)
+
+    def near(self, p, r):
+        cx, cy = int(p[0] // 50), int(p[1] // 50)
+        best = None
+        for i in range(cx - 1, cx + 2):
+            for j in range(cy - 1, cy + 2):
+                for s in self.grid[(i, j)]:
+                    d = dist(p, (self.stops[s]["x"], self.stops[s]["y"]))
+                    if d <= r and (best is None or d < best[0]):
+                        best = (d, s)
+        return None if best is None else best[1]
+
+    def add(self, p, k, centre=None, special=None):
+        s = self.near(p, BUS_SHARE_M)
+        if s is not None:
+            if centre and not self.stops[s]["centre"]:
+                self.stops[s]["centre"] = centre
+            return s
+        tag = self.W.links[k][2]
+        zone = bus_zone(self.W, tag)
+        self.stops.append(dict(x=p[0], y=p[1], link=k, tag=tag, zone=zone, centre=centre, special=special,
+                               dwell=self.rng.randint(*BUS_DWELL_S[zone])))
+        s = len(self.stops) - 1
+        self.grid[(int(p[0] // 50), int(p[1] // 50))].append(s)
+        return s
+
+
+def bus_place_stops(W, BS, BP, loop):
+    """Stops along one direction of a route: [(measure, stop)], in order."""
+    anchors = []                         # (measure, priority, stop or None, centre, special)
+    for m, nm in ((0.0, BP.first), (BP.L, BP.last)):
+        anchors.append((m, 0, None, nm if nm != "ferry" else None, "ferry" if nm == "ferry" else None))
+    # settlement centres the path passes through
+    for name in sorted(W.S):
+        c = W.node_coords[BS.BG.nearest(W.S[name].nodes[(0, 0)])]
+        if BP.g.distance(Point(c)) < 1.0:
+            m = BP.g.project(Point(c))
+            if all(abs(m - a[0]) > 1.0 for a in anchors):
+                anchors.append((m, 1, None, name, None))
+    # stops of earlier routes on this path
+    for s, st in enumerate(BS.stops):
+        pt = Point(st["x"], st["y"])
+        if BP.g.distance(pt) <= BUS_ON_PATH_M:
+            anchors.append((BP.g.project(pt), 2, s, None, None))
+    anchors.sort(key=lambda a: (a[0], a[1]))
+    kept = []
+    for a in anchors:
+        if kept and a[0] - kept[-1][0] < BUS_MIN_GAP_M and not (loop and a[0] >= BP.L - 1.0):
+            if a[1] < kept[-1][1]:
+                kept[-1] = a
+            continue
+        kept.append(a)
+    # drop an anchor crowding the last waypoint
+    while len(kept) >= 2 and BP.L - kept[-2][0] < BUS_MIN_GAP_M and kept[-2][1] > 0:
+        del kept[-2]
+
+    def density(m):
+        z = bus_zone(W, W.links[BP.seg_k[BP.seg(m)]][2])
+        return 1.0 / BUS_SPACING_M[z]
+    out = []
+    for n, a in enumerate(kept):
+        out.append(a)
+        if n + 1 == len(kept):
+            break
+        m0, m1 = a[0], kept[n + 1][0]
+        step = 10.0
+        xs = [m0 + step * i for i in range(int((m1 - m0) / step) + 1)] + [m1]
+        acc = [0.0]
+        for i in range(1, len(xs)):
+            acc.append(acc[-1] + density((xs[i - 1] + xs[i]) / 2) * (xs[i] - xs[i - 1]))
+        k = int(round(acc[-1]))
+        if k < 2:
+            continue
+        for j in range(1, k):
+            target = acc[-1] * j / k
+            i = next(i for i in range(len(acc)) if acc[i] >= target)
+            m = xs[i]
+            if bus_zone(W, W.links[BP.seg_k[BP.seg(m)]][2]) == "rural":
+                m = bus_snap_junction(W, BS.BG, BP, m, 400.0)
+            if m - out[-1][0] < BUS_MIN_GAP_M or m1 - m < BUS_MIN_GAP_M:
+                continue
+            out.append((m, 3, None, None, None))
+    res = []
+    for m, pri, s, centre, special in out:
+        if s is None:
+            p, i = BP.point(m)
+            near = BS.near(p, BUS_SHARE_M)
+            if near is not None and any(r[1] == near for r in res) and not (loop and m >= BP.L - 1.0):
+                # a stop of another road, already served: skip rather than repeat
+                continue
+            s = BS.add(p, BP.seg_k[i], centre, special)
+        if res and res[-1][1] == s:
+            continue
+        res.append((m, s))
+    return res
+
+
+def bus_snap_junction(W, BG, BP, m, within):
+    """Move a rural stop to the nearest path vertex that is a junction (a lane
+    joins there), if one is within `within` metres along the path."""
+    best = None
+    for i, c in enumerate(BP.coords):
+        if abs(BP.cum[i] - m) > within or i == 0 or i == len(BP.coords) - 1:
+            continue
+        u = W.node_index.get(c)
+        if u is None or BG.deg[u] < 3:
+            continue
+        d = abs(BP.cum[i] - m)
+        if best is None or d < best[0]:
+            best = (d, BP.cum[i])
+    return m if best is None else best[1]
+
+
+# things a rural stop may be named after when no lane or farm is at hand (fictional)
+BUS_RURAL_MARKS = ["Toll House", "Milestone", "Keeper's Cottage", "Old Forge", "Pump House", "Chapel",
+                   "Wayside Cottages", "Lay-by", "Old School", "Water Tower", "Post Box", "Tithe Cottages"]
+
+
+def bus_name_stops(W, BG, stops, rng):
+    """'Settlement, Street' names, unique: landmarks at centres (named first),
+    streets elsewhere in settlements, lane ends, farms or a roadside landmark
+    between them (the nearest settlement as the locality)."""
+    centres = {n: S.c for n, S in W.S.items()}
+    farms = [(f, nm) for f, nm in W.farms if not nm.startswith("Farm ")]
+    bridge = W.bridge_ends
+    used = set()
+    order = sorted(range(len(stops)), key=lambda i: (0 if stops[i]["centre"] or stops[i]["special"] else 1, i))
+    for i in order:
+        st = stops[i]
+        p = (st["x"], st["y"])
+        a, tag = W.links[st["link"]][1], st["tag"]
+        loc = tag if tag in W.S else min(centres, key=lambda n: (dist(p, centres[n]), n))
+        coords = W.links[st["link"]][0]
+        ends = sorted((dist(p, c), W.node_index[c]) for c in (coords[0], coords[-1]))
+        # cross streets: other named links at this link's nearer ends
+        cross = []
+        for d, u in ends:
+            if d > 250:
+                continue
+            for k2 in BG.inc[u]:
+                nm = W.links[k2][1]["name"]
+                if nm and nm != a["name"] and nm not in cross:
+                    cross.append(nm)
+        if st["special"] == "ferry":
+            desc = ["Ferry Slipway"]
+        elif st["centre"]:
+            desc = [BUS_CENTRE_STOP[st["centre"]]]
+        elif st["zone"] != "rural":
+            street = a["name"] or (cross[0] if cross else a["num"])
+            desc = [street] + ["%s (%s)" % (street, c) for c in cross if c != street]
+        else:
+            desc = []
+            at_node = [u for d, u in ends if d < 1.0]
+            for u in at_node:
+                for k2 in BG.inc[u]:
+                    l2 = W.links[k2]
+                    if k2 != st["link"] and l2[1]["name"] and l2[1]["name"] != a["name"]:
+                        desc.append("%s End" % l2[1]["name"])
+            near = sorted((dist(p, f), nm) for f, nm in farms)
+            if near and near[0][0] < 900:
+                desc.append(near[0][1])
+            for bp, side in ((bridge[0], "North"), (bridge[1], "South")):
+                if dist(p, bp) < 800:
+                    desc.append("Wend Bridge %s" % side)
+            if at_node:
+                desc.append("Crossroads" if BG.deg[at_node[0]] >= 4 else "Lane End")
+            desc += rng.sample(BUS_RURAL_MARKS, len(BUS_RURAL_MARKS))
+        name = None
+        for d in desc:
+            if "%s, %s" % (loc, d) not in used:
+                name = "%s, %s" % (loc, d)
+                break
+        n = 2
+        while name is None:
+            cand = "%s, %s %d" % (loc, desc[0], n)
+            if cand not in used:
+                name = cand
+            n += 1
+        used.add(name)
+        st["name"] = name
+
+
+def bus_offsets(BS, BP, seq):
+    """(arrival, departure) seconds after the first departure at each stop."""
+    out = []
+    for n, (m, s) in enumerate(seq):
+        if n == 0:
+            out.append((0, 0))
+            continue
+        run = BP.time_at(m) - BP.time_at(seq[n - 1][0])
+        arr = out[-1][1] + max(0, int(round(run)))
+        last = n == len(seq) - 1
+        dwell = 0 if last else BS.stops[s]["dwell"]
+        out.append((arr, arr + dwell))
+    return out
+
+
+def build_bus(W):
+    """The feed as tables of strings, plus what the facts and README need."""
+    rng = Rng("bus")
+    BG = BusGraph(W)
+    BS = BusStops(W, BG, rng)
+    specs = bus_route_specs()
+    bridge_k = [k for k, l in enumerate(W.links) if l[3] == "estuary_bridge"][0]
+    routes = []
+    for r in specs:
+        loop = r["via"][0] == r["via"][-1]
+        wps = [bus_waypoint(W, BG, v) for v in r["via"]]
+        names = [w[1] if not (isinstance(v, str) and v == "ferry") else "ferry" for w, v in zip(wps, r["via"])]
+        dirs = {}
+        for d in (("O",) if loop else ("O", "I")):
+            seq_w = wps if d == "O" else wps[::-1]
+            seq_n = names if d == "O" else names[::-1]
+            steps = []
+            for (a, _), (b, _) in zip(seq_w, seq_w[1:]):
+                for st in BG.path(a, b):
+                    # a waypoint off the best line leaves a spur (there and back on
+                    # one link): cut it, buses do not reverse
+                    if steps and steps[-1][0] == st[0] and steps[-1][1] != st[1]:
+                        steps.pop()
+                    else:
+                        steps.append(st)
+            BP = BusPath(W, steps, seq_n[0], seq_n[-1])
+            north = [W.links[k][0][0][1] > W.river.y(W.links[k][0][0][0]) for k, f in steps]
+            crosses = sum(1 for k, f in steps if k == bridge_k)
+            assert all(bus_link_ok(W.links[k][1], W.links[k][3]) for k, f in steps)
+            assert (crosses > 0) == (any(north) and not all(north)), r["id"]
+            seq = bus_place_stops(W, BS, BP, loop)
+            dirs[d] = dict(path=BP, seq=seq, offsets=bus_offsets(BS, BP, seq), crosses_bridge=crosses > 0)
+        routes.append(dict(spec=r, loop=loop, dirs=dirs))
+    bus_name_stops(W, BG, BS.stops, rng)
+    ct = lonlat_transform()
+    stops = []
+    for i, st in enumerate(BS.stops):
+        lon, lat, _ = ct.TransformPoint(float(st["x"]), float(st["y"]))
+        st["id"] = "EMS%04d" % (i + 1)
+        st["lat"], st["lon"] = "%.6f" % lat, "%.6f" % lon
+        stops.append(st)
+    # trips
+    trips, stop_times, freqs = [], [], []
+    for R in routes:
+        r = R["spec"]
+        for svc in sorted(r["tt"], key=lambda s: [x for x, _ in BUS_SERVICES].index(s) if s != "NYE" else 9):
+            for d in ("O", "I"):
+                if d not in r["tt"][svc]:
+                    continue
+                D = R["dirs"][d]
+                heads = r["via"][-1] if d == "O" else r["via"][0]
+                if R["loop"]:
+                    head = r["name"]
+                elif heads == "ferry":
+                    head = "Dunmere, Ferry Slipway"
+                else:
+                    head = heads if isinstance(heads, str) else heads[0]
+                for t0 in r["tt"][svc][d]:
+                    if "freq" in r and svc in r["freq"]:
+                        tid = "%s-%s-F%s" % (r["id"], svc, hms(t0)[:5].replace(":", ""))
+                    else:
+                        tid = "%s-%s-%s%s" % (r["id"], svc, d, hms(t0)[:5].replace(":", ""))
+                    trips.append(dict(route=r["id"], service=svc, trip=tid, headsign=head,
+                                      direction=0 if d == "O" else 1))
+                    for n, ((m, s), (ao, do)) in enumerate(zip(D["seq"], D["offsets"])):
+                        stop_times.append((tid, t0 + ao, t0 + do, stops[s]["id"], n + 1))
+                    if "freq" in r and svc in r["freq"]:
+                        for a, b, h in r["freq"][svc]:
+                            freqs.append((tid, a, b, h))
+    trips.sort(key=lambda t: t["trip"])
+    stop_times.sort(key=lambda x: (x[0], x[4]))
+    return dict(routes=routes, stops=stops, trips=trips, stop_times=stop_times, freqs=freqs)
+
+
+def text_colour(hexrgb):
+    r, g, b = (int(hexrgb[i:i + 2], 16) for i in (0, 2, 4))
+    return "000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "FFFFFF"
+
+
+def bus_tables(B):
+    """{file: [row of strings]} in file order (ids sorted, stop times by trip
+    then stop_sequence)."""
+    T = {}
+    T["agency.txt"] = [[aid, nm, url, "Europe/London", "en", tel] for aid, nm, url, tel in BUS_AGENCIES]
+    T["stops.txt"] = [[st["id"], st["name"], st["lat"], st["lon"], "0"]
+                      for st in sorted(B["stops"], key=lambda s: s["id"])]
+    T["routes.txt"] = [[R["spec"]["id"], R["spec"]["agency"], R["spec"]["short"], R["spec"]["name"], "3",
+                        R["spec"]["colour"], text_colour(R["spec"]["colour"])]
+                       for R in sorted(B["routes"], key=lambda R: R["spec"]["id"])]
+    T["trips.txt"] = [[t["route"], t["service"], t["trip"], t["headsign"], str(t["direction"])] for t in B["trips"]]
+    T["stop_times.txt"] = [[tid, hms(a), hms(d), sid, str(n), "0", "0"] for tid, a, d, sid, n in B["stop_times"]]
+    T["calendar.txt"] = [[svc] + [str(f) for f in flags] + [BUS_START, BUS_END] for svc, flags in BUS_SERVICES]
+    T["calendar_dates.txt"] = sorted([[BUS_REMOVED[0], BUS_REMOVED[1], "2"], [BUS_ADDED[0], BUS_ADDED[1], "1"]],
+                                     key=lambda r: (r[1], r[0]))
+    T["frequencies.txt"] = [[tid, a, b, str(h), "0"] for tid, a, b, h in sorted(B["freqs"])]
+    T["feed_info.txt"] = [["Examplshire Buses (fictional sample feed for gapmap)", BUS_URL, "en", BUS_START, BUS_END,
+                           "examplshire-2026-27"]]
+    return T
+
+
+def write_bus(T):
+    folder = os.path.join(HERE, BUS_DIR)
+    os.makedirs(folder, exist_ok=True)
+    for f in GTFS_FILES:
+        write_csv(os.path.join(folder, f), GTFS_HEADERS[f], [[csv_field(v) for v in r] for r in T[f]])
+
+
+def gtfs_dicts(T, headers):
+    return {f: [dict(zip(headers[f], r)) for r in T[f]] for f in GTFS_FILES}
+
+
+GTFS_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def gtfs_services_on(G, date):
+    """Service ids running on date (YYYYMMDD string): calendar, then calendar_dates."""
+    import datetime
+    wd = datetime.date(int(date[:4]), int(date[4:6]), int(date[6:])).weekday()
+    on = set(r["service_id"] for r in G["calendar.txt"]
+             if r["start_date"] <= date <= r["end_date"] and r[GTFS_WEEKDAYS[wd]] == "1")
+    for r in G["calendar_dates.txt"]:
+        if r["date"] == date:
+            if r["exception_type"] == "1":
+                on.add(r["service_id"])
+            else:
+                on.discard(r["service_id"])
+    return on
+
+
+def gtfs_runs(G, date):
+    """Vehicle runs on date: [(trip_id, [(stop, arr_s, dep_s)])], frequencies
+    expanded (start, start + headway, ... before end: ceil((end-start)/h) runs)."""
+    on = gtfs_services_on(G, date)
+    st = defaultdict(list)
+    for r in G["stop_times.txt"]:
+        st[r["trip_id"]].append((int(r["stop_sequence"]), r["stop_id"], parse_hms(r["arrival_time"]),
+                                 parse_hms(r["departure_time"])))
+    freq = defaultdict(list)
+    for r in G["frequencies.txt"]:
+        freq[r["trip_id"]].append((parse_hms(r["start_time"]), parse_hms(r["end_time"]), int(r["headway_secs"])))
+    runs, templates, nfreq = [], 0, 0
+    for t in G["trips.txt"]:
+        if t["service_id"] not in on:
+            continue
+        seq = [(s, a, d) for n, s, a, d in sorted(st[t["trip_id"]])]
+        if t["trip_id"] in freq:
+            templates += 1
+            first = seq[0][2]
+            for a, b, h in sorted(freq[t["trip_id"]]):
+                x = a
+                while x < b:
+                    runs.append((t["trip_id"], [(s, ar + x - first, de + x - first) for s, ar, de in seq]))
+                    nfreq += 1
+                    x += h
+        else:
+            runs.append((t["trip_id"], seq))
+    return runs, templates, nfreq
+
+
+INF_S = 10 ** 9
+
+
+def gtfs_rounds(runs, src, t0, max_trips):
+    """Brute-force earliest arrival at every stop with at most 1..max_trips
+    trips (no walking between stops; boarding allowed at the second of
+    arrival).  Returns one dict per number of trips."""
+    best = {src: t0}
+    out = []
+    for _ in range(max_trips):
+        new = dict(best)
+        for tid, seq in runs:
+            on = False
+            for s, a, d in seq:
+                if on and a < new.get(s, INF_S):
+                    new[s] = a
+                if not on and best.get(s, INF_S) <= d:
+                    on = True
+        best = new
+        out.append(dict(best))
+    return out
+
+
+def gtfs_direct(runs, frm, to, t0, route_of=None, route=None):
+    """First run leaving frm at or after t0 that reaches `to` later on: (dep, arr, trip)."""
+    best = None
+    for tid, seq in runs:
+        if route is not None and route_of[tid] != route:
+            continue
+        for i, (s, a, d) in enumerate(seq):
+            if s == frm and d >= t0:
+                later = [x for x in seq[i + 1:] if x[0] == to]
+                if later:
+                    cand = (d, later[0][1], tid)
+                    if best is None or cand < best:
+                        best = cand
+                break
+    return best
+
+
+def gtfs_one_change(runs, frm, to, t0):
+    """Earliest arrival with exactly two trips (one change at a shared stop),
+    ties broken by the latest departure, then the earliest change: (arr, -dep,
+    change arrival, trip1, change stop, trip2, change departure)."""
+    best = None
+    by_stop = defaultdict(list)      # stop -> [(dep, run index, position)]
+    for j, (tid, seq) in enumerate(runs):
+        for i, (s, a, d) in enumerate(seq):
+            by_stop[s].append((d, j, i))
+    for tid, seq in runs:
+        for i, (s, a, d) in enumerate(seq):
+            if s != frm or d < t0:
+                continue
+            for x, ax, dx in seq[i + 1:]:
+                for d2, j, i2 in by_stop[x]:
+                    if d2 < ax or runs[j][0] == tid:
+                        continue
+                    for y, ay, dy in runs[j][1][i2 + 1:]:
+                        if y == to:
+                            cand = (ay, -d, ax, tid, x, runs[j][0], d2)
+                            if best is None or cand < best:
+                                best = cand
+                            break
+            break
+    return best
+
+
+def gtfs_facts(G, spec):
+    """Facts for expected.json, computed from the feed's rows (so that --check
+    can recompute them from the files).  spec: the journeys' inputs."""
+    date = spec["service_date"]
+    runs, templates, nfreq = gtfs_runs(G, date)
+    on = gtfs_services_on(G, date)
+    trip_route = {t["trip_id"]: t["route_id"] for t in G["trips.txt"]}
+    names = {s["stop_id"]: s["stop_name"] for s in G["stops.txt"]}
+    last_arr = defaultdict(int)
+    for r in G["stop_times.txt"]:
+        last_arr[r["trip_id"]] = max(last_arr[r["trip_id"]], parse_hms(r["arrival_time"]))
+    trips_on = [t for t in G["trips.txt"] if t["service_id"] in on]
+    late = [t for t in trips_on if last_arr[t["trip_id"]] >= 24 * 3600]
+    cal = {r["service_id"]: r for r in G["calendar.txt"]}
+    weekend = [sid for sid, r in sorted(cal.items()) if all(r[d] == "0" for d in GTFS_WEEKDAYS[:5])]
+    removed = [r for r in G["calendar_dates.txt"] if r["exception_type"] == "2"]
+    added = [r for r in G["calendar_dates.txt"] if r["exception_type"] == "1"]
+    F = {
+        "service_date": int(date),
+        "services_on_service_date": sorted(on),
+        "trips_on_service_date": len(trips_on),
+        "frequency_templates_on_service_date": templates,
+        "frequency_runs_on_service_date": nfreq,
+        "trips_on_service_date_frequencies_expanded": len(runs),
+        "after_midnight_trip": [{"trip_id": t["trip_id"], "route_id": t["route_id"], "service_id": t["service_id"],
+                                 "last_arrival": hms(last_arr[t["trip_id"]])} for t in late],
+        "weekend_only_services": weekend,
+        "calendar_dates_removed": [{"service_id": r["service_id"], "date": int(r["date"])} for r in removed],
+        "calendar_dates_added": [{"service_id": r["service_id"], "date": int(r["date"]),
+                                  "trips": sum(1 for t in G["trips.txt"] if t["service_id"] == r["service_id"])}
+                                 for r in added],
+        "frequencies": [{"trip_id": r["trip_id"], "start_time": r["start_time"], "end_time": r["end_time"],
+                         "headway_secs": int(r["headway_secs"]),
+                         "runs": -(-(parse_hms(r["end_time"]) - parse_hms(r["start_time"])) // int(r["headway_secs"]))}
+                        for r in G["frequencies.txt"]],
+    }
+    deps = []
+    for sid in spec["departures_from"]:
+        runs_here = [(tid, seq) for tid, seq in runs if any(s == sid for s, a, d in seq[:-1])]
+        deps.append({"stop_id": sid, "stop_name": names[sid], "departures": len(runs_here),
+                     "routes": sorted(set(trip_route[tid] for tid, seq in runs_here))})
+    F["departures_on_service_date"] = deps
+    j = spec["journey_direct"]
+    d = gtfs_direct(runs, j["from_stop_id"], j["to_stop_id"], parse_hms(j["not_before"]), trip_route, j["route_id"])
+    F["journey_direct"] = dict(j, from_stop_name=names[j["from_stop_id"]], to_stop_name=names[j["to_stop_id"]],
+                               trip_id=d[2], departure=hms(d[0]), arrival=hms(d[1]), in_vehicle_s=d[1] - d[0])
+    j = spec["journey_one_change"]
+    t0 = parse_hms(j["depart_at"])
+    rounds = gtfs_rounds(runs, j["from_stop_id"], t0, 6)
+    oc = gtfs_one_change(runs, j["from_stop_id"], j["to_stop_id"], t0)
+    F["journey_one_change"] = dict(
+        j, from_stop_name=names[j["from_stop_id"]], to_stop_name=names[j["to_stop_id"]],
+        direct_possible=j["to_stop_id"] in rounds[0],
+        earliest_arrival=hms(rounds[-1][j["to_stop_id"]]),
+        earliest_arrival_with_one_change=hms(oc[0]),
+        legs=[{"trip_id": oc[3], "route_id": trip_route[oc[3]], "from_stop_id": j["from_stop_id"],
+               "departure": hms(-oc[1]), "to_stop_id": oc[4], "arrival": hms(oc[2])},
+              {"trip_id": oc[5], "route_id": trip_route[oc[5]], "from_stop_id": oc[4], "departure": hms(oc[6]),
+               "to_stop_id": j["to_stop_id"], "arrival": hms(oc[0])}],
+        change_stop_name=names[oc[4]])
+    return F
+
+
+def describe_times(times):
+    """'hourly 06:30-18:30, then 20:15, 23:50' or '3 a day: 07:40, 12:40, 16:10'."""
+    times = sorted(times)
+    words = {60: "hourly", 120: "every 2 hours", 180: "every 3 hours"}
+    n = 1
+    if len(times) >= 3:
+        g = times[1] - times[0]
+        while n < len(times) and times[n] - times[n - 1] == g:
+            n += 1
+    if n >= 3:
+        g = (times[1] - times[0]) // 60
+        out = "%s %s-%s" % (words.get(g, "every %d min" % g), hms(times[0])[:5], hms(times[n - 1])[:5])
+        if n < len(times):
+            out += ", then " + ", ".join(hms(t)[:5] for t in times[n:])
+        return out
+    return "%d a day: %s" % (len(times), ", ".join(hms(t)[:5] for t in times)) if len(times) > 1 \
+        else "once: %s" % hms(times[0])[:5]
+
+
+def bus_facts(B, T):
+    """expected.json's "gtfs" object: counts, the special cases, two
+    hand-checkable journeys, and the routes as the README lists them."""
+    G = gtfs_dicts(T, GTFS_HEADERS)
+    by_name = {st["name"]: st["id"] for st in B["stops"]}
+    spec = {
+        "service_date": BUS_REF_DATE,
+        "journey_direct": {"route_id": "EB1", "from_stop_id": by_name["Kingsford, Market Place"],
+                           "to_stop_id": by_name["Ashby Marsh, Market Cross"], "not_before": "08:00:00"},
+        "journey_one_change": {"from_stop_id": by_name["Brackenby, Front Street"],
+                               "to_stop_id": by_name["Quenby St Mary, Church"], "depart_at": "08:00:00"},
+        "departures_from": [by_name["Kingsford, Market Place"], by_name["Marrowby, High Street"]],
+    }
+    facts = gtfs_facts(G, spec)
+    oc = facts["journey_one_change"]
+    assert not oc["direct_possible"] and oc["earliest_arrival"] == oc["earliest_arrival_with_one_change"], oc
+    exceptions = facts["calendar_dates_removed"] + facts["calendar_dates_added"]
+    assert facts["service_date"] not in [d["date"] for d in exceptions]
+    assert len(facts["after_midnight_trip"]) == 1
+    served = defaultdict(set)
+    for tid, a, d, sid, n in B["stop_times"]:
+        served[sid].add(tid.split("-")[0])
+    routes = []
+    for R in B["routes"]:
+        r = R["spec"]
+        towns = []
+        for m, s in R["dirs"]["O"]["seq"]:
+            tag = B["stops"][s]["tag"]
+            if tag in BUS_CENTRE_STOP and tag not in towns:
+                towns.append(tag)
+        freq = {}
+        for svc in r["tt"]:
+            if "freq" in r and svc in r["freq"]:
+                freq[svc] = ", ".join("every %d min %s-%s" % (h // 60, a[:5], b[:5]) for a, b, h in r["freq"][svc]) \
+                    + " (frequencies.txt)"
+            else:
+                d0 = "O" if "O" in r["tt"][svc] else "I"
+                freq[svc] = describe_times(r["tt"][svc][d0])
+                if not R["loop"]:
+                    frm = r["via"][0] if d0 == "O" else r["via"][-1]
+                    frm = "Dunmere, Ferry Slipway" if frm == "ferry" else frm
+                    freq[svc] += " from %s" % frm
+        routes.append({"route_id": r["id"], "short_name": r["short"], "agency_id": r["agency"], "name": r["name"],
+                       "serves": towns, "circular": R["loop"],
+                       "crosses_wend_bridge": any(D["crosses_bridge"] for D in R["dirs"].values()),
+                       "trips": sum(1 for t in B["trips"] if t["route"] == r["id"]), "timetable": freq})
+    out = {
+        "about": "bus/ is a fictional GTFS feed (Examplshire Buses and a community bus). Times are service-day "
+                 "times (24:35:00 is 00:35 the next morning). Trips on the service date count a frequency "
+                 "template trip once, or, expanded, as ceil((end_time - start_time) / headway_secs) runs per "
+                 "frequencies.txt row (end exclusive, as OpenTripPlanner and R5 read it). Journeys: no walking "
+                 "between different stops (footpaths off), boarding allowed at the second of arrival.",
+        "folder": BUS_DIR,
+        "files": {f: len(T[f]) for f in GTFS_FILES},
+        "agencies": len(T["agency.txt"]), "stops": len(T["stops.txt"]), "routes": len(T["routes.txt"]),
+        "trips": len(T["trips.txt"]), "stop_times": len(T["stop_times.txt"]),
+        "frequencies_rows": len(T["frequencies.txt"]), "calendar_rows": len(T["calendar.txt"]),
+        "calendar_dates_rows": len(T["calendar_dates.txt"]),
+        "calendar_range": [int(BUS_START), int(BUS_END)],
+        "stops_served_by_two_or_more_routes": sum(1 for v in served.values() if len(v) >= 2),
+    }
+    out.update(facts)
+    out["routes_crossing_wend_bridge"] = [r["route_id"] for r in routes if r["crosses_wend_bridge"]]
+    out["route_list"] = routes
+    return out
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
@@ -3072,6 +3954,14 @@ def generate():
 
     facts = collect_facts(W, allpcs, live, terminated, nogrid, providers, sites, prov_rows, prov_facts,
                           rows_c, all_cfacts)
+
+    # the bus feed last, from finished roads, with its own random stream: the
+    # files above do not depend on it
+    log("buses")
+    B = build_bus(W)
+    T = bus_tables(B)
+    write_bus(T)
+    facts["gtfs"] = bus_facts(B, T)
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8", newline="\n") as fh:
         json.dump(facts, fh, indent=2, ensure_ascii=False, sort_keys=False)
         fh.write("\n")
@@ -3270,6 +4160,110 @@ def md_val(v):
     return "`%s`" % json.dumps(v, ensure_ascii=False).replace("|", "\\|")
 
 
+def fmt_date(d):
+    s = str(d)
+    return "%s-%s-%s" % (s[:4], s[4:6], s[6:])
+
+
+BUS_SVC_SHORT = {"MF": "Mon-Fri", "SAT": "Sat", "SUN": "Sun", "TT": "Tue and Thu", "NYE": "New Year's Eve"}
+
+
+def readme_bus(G, a):
+    """The README's bus/ section (a: append a line)."""
+    import datetime
+    a("### bus/")
+    a("")
+    a("A **fictional** bus timetable in GTFS (static) form: a folder of `.txt` files, UTF-8 without BOM, LF line "
+      "ends, a header row; `stop_times.txt` is sorted by `trip_id`, then `stop_sequence`. Two operators: "
+      "**Examplshire Buses** (`EXB`) and **Wend Valley Community Transport** (`WVCT`, a community bus), time zone "
+      "`Europe/London`. No operator, route, stop or time is real: the URLs are under `example.org` and the phone "
+      "numbers in Ofcom's range for drama (01632 960xxx).")
+    a("")
+    a("| file | rows |")
+    a("| --- | --- |")
+    for f, n in G["files"].items():
+        a("| `%s` | %d |" % (f, n))
+    a("")
+    a("Routes follow the road network: each direction is a cheapest path over the road links a bus may use (no "
+      "motorway carriageways or slip roads, no closes, farm tracks or access roads; one-way streets honoured), so "
+      "the routes between the two halves (%s) cross the river on Wend Bridge and none uses the M59. Stops are "
+      "points on those paths, so each lies on a `road_link` (the check allows 5 m), with `stop_lat`/`stop_lon` "
+      "to 6 decimals by the same pinned transformation as the postcodes: about every 400 m in towns, one or two "
+      "per village, a stop every 2-3 km between (at a lane end where there is one). Routes on the same road "
+      "share its stops (a new stop within 30 m of an existing one is that stop): %d of the %d stops serve two or "
+      "more routes. Stop ids are `EMS0001`…; names are `Locality, Street` (`Kingsford, Bridge Street (Dale "
+      "Rise)`), a landmark at each settlement's centre stop (`Kingsford, Market Place`, `Hollowell, The Green`), "
+      "and lane ends, farms or roadside landmarks in the country, under the nearest settlement."
+      % (", ".join("`%s`" % r for r in G["routes_crossing_wend_bridge"]), G["stops_served_by_two_or_more_routes"],
+         G["stops"]))
+    a("")
+    a("Run times: the path's length at 20 km/h in towns and round roundabouts, 30 km/h in villages, and 50, 45, "
+      "40 or 30 km/h on rural A, B, minor and other roads; plus a dwell of 20-30 s at every stop but the ends. "
+      "Times are to the second.")
+    a("")
+    a("| route | short name | operator | name | serves | timetable (first departures) |")
+    a("| --- | --- | --- | --- | --- | --- |")
+    for r in G["route_list"]:
+        tt = "; ".join("%s: %s" % (BUS_SVC_SHORT[s], t) for s, t in r["timetable"].items())
+        a("| `%s` | %s | %s | %s | %s | %s |" % (r["route_id"], r["short_name"], r["agency_id"], r["name"],
+                                                ", ".join(r["serves"]), tt))
+    a("")
+    a("Services (`calendar.txt`, all from %s to %s): %s. `NYE` has no calendar row: it runs only on the date "
+      "`calendar_dates.txt` adds." % (fmt_date(G["calendar_range"][0]), fmt_date(G["calendar_range"][1]),
+                                      ", ".join("`%s` %s" % (s, BUS_SERVICE_NOTE[s]) for s, _ in BUS_SERVICES)))
+    a("")
+    d = str(G["service_date"])
+    wd = datetime.date(int(d[:4]), int(d[4:6]), int(d[6:])).strftime("%A")
+    a("**Reference service date: %s (a %s)**, the service date meant for gapmap's sample configuration: an ordinary weekday, "
+      "not a `calendar_dates.txt` exception. Services %s run; %d trips (each frequency template counted once), "
+      "or %d vehicle runs with frequencies expanded (%d of them from frequencies.txt)."
+      % (fmt_date(d), wd, ", ".join("`%s`" % s for s in G["services_on_service_date"]),
+         G["trips_on_service_date"], G["trips_on_service_date_frequencies_expanded"],
+         G["frequency_runs_on_service_date"]))
+    a("")
+    a("Special cases a test can rely on (all in `expected.json` under `gtfs`):")
+    a("")
+    for t in G["after_midnight_trip"]:
+        a("- **Past midnight**: trip `%s` (the last weekday bus on route %s) arrives at its last stop at `%s`, "
+          "that is %s the next morning, still on the service day it started." % (
+              t["trip_id"], t["route_id"], t["last_arrival"],
+              "%02d:%s" % (int(t["last_arrival"][:2]) - 24, t["last_arrival"][3:5])))
+    a("- **Weekend only**: %s run on no weekday." % " and ".join("`%s`" % s for s in G["weekend_only_services"]))
+    for r in G["calendar_dates_removed"]:
+        a("- **Removed**: `%s` does not run on %s (Christmas Day, a Friday): `exception_type` 2."
+          % (r["service_id"], fmt_date(r["date"])))
+    for r in G["calendar_dates_added"]:
+        a("- **Added**: `%s` (%d late buses on New Year's Eve, after midnight) runs only on %s: `exception_type` 1."
+          % (r["service_id"], r["trips"], fmt_date(r["date"])))
+    a("- **Frequencies**: the K1 circular is one template trip per service with frequencies.txt rows (`exact_times` "
+      "0): %s. A row from start to end (exclusive) at headway h gives ceil((end - start) / h) runs, as "
+      "OpenTripPlanner and R5 read it." % "; ".join(
+          "`%s` %s-%s every %d s (%d runs)" % (f["trip_id"], f["start_time"], f["end_time"], f["headway_secs"],
+                                              f["runs"]) for f in G["frequencies"]))
+    k, m = G["departures_on_service_date"]
+    a("- **Marrowby** (the sample's gap) is poorly served: a few buses a day to Kingsford (route 3) and to Ashby "
+      "Marsh (route 4), the community bus from Caverley on Tuesdays and Thursdays, nothing on Sundays. On the "
+      "reference date %d buses leave `%s` (%s; routes %s), against %d from `%s` (%s)."
+      % (m["departures"], m["stop_id"], m["stop_name"], ", ".join(m["routes"]), k["departures"], k["stop_id"],
+         k["stop_name"]))
+    j = G["journey_direct"]
+    a("- **Direct journey**: route `%s` from `%s` (%s) to `%s` (%s), first trip leaving at or after %s on the "
+      "reference date: `%s`, departs %s, arrives %s: %d s (%.1f min) in the bus."
+      % (j["route_id"], j["from_stop_id"], j["from_stop_name"], j["to_stop_id"], j["to_stop_name"],
+         j["not_before"], j["trip_id"], j["departure"], j["arrival"], j["in_vehicle_s"], j["in_vehicle_s"] / 60.0))
+    j = G["journey_one_change"]
+    l1, l2 = j["legs"]
+    a("- **One change**: from `%s` (%s) to `%s` (%s), leaving at %s on the reference date, with no walking between "
+      "stops and boarding allowed at the second of arrival: no bus goes direct; the earliest arrival is **%s**: "
+      "`%s` (route %s) %s-%s to `%s` (%s), then `%s` (route %s) %s-%s. Computed by brute force over every trip; "
+      "more changes arrive no earlier."
+      % (j["from_stop_id"], j["from_stop_name"], j["to_stop_id"], j["to_stop_name"], j["depart_at"],
+         j["earliest_arrival"], l1["trip_id"], l1["route_id"], l1["departure"], l1["arrival"], l1["to_stop_id"],
+         j["change_stop_name"], l2["trip_id"], l2["route_id"], l2["departure"], l2["arrival"]))
+    a("")
+
+
+
 def readme(F):
     r = F["roads"]
     pcs = F["postcodes"]
@@ -3281,9 +4275,9 @@ def readme(F):
     a = L.append
     a("# Examplshire: gapmap's sample county")
     a("")
-    a("**Everything in this folder is fictional.** Examplshire, its towns, roads, postcodes, zones, providers and "
-      "customers were made up by `generate.py`; the county is only *placed* on the British National Grid "
-      "(EPSG:27700, bounding box `%s`) so that real coordinate handling is exercised. Real places, postcodes "
+    a("**Everything in this folder is fictional.** Examplshire, its towns, roads, postcodes, zones, providers, "
+      "customers and bus timetable were made up by `generate.py`; the county is only *placed* on the British "
+      "National Grid (EPSG:27700, bounding box `%s`) so that real coordinate handling is exercised. Real places, postcodes "
       "or people that happen to share a name or code are coincidence. Postcode area `EM` and the zone codes "
       "(`E00999…`, `E01999…`, `E02999…`, `E06999001`) are invented; road numbers (`M59`, `A431`, `B4701` …) are "
       "invented too." % F["county"]["bbox"])
@@ -3299,8 +4293,8 @@ def readme(F):
     a("")
     a("Needs Debian's `python3-gdal`, `python3-shapely` and `python3-numpy` (Debian's interpreter, "
       "`/usr/bin/python3`). The generator is deterministic: all randomness comes from its own SplitMix64 "
-      "generator (not Python's `random`), seeded per component, so two runs give byte-identical CSV, JSON and "
-      "Markdown files; the GeoPackages are written with `OGR_CURRENT_DATE` fixed and vacuumed, so they are "
+      "generator (not Python's `random`), seeded per component, so two runs give byte-identical CSV, GTFS, JSON "
+      "and Markdown files; the GeoPackages are written with `OGR_CURRENT_DATE` fixed and vacuumed, so they are "
       "identical too with the same GDAL and SQLite. Latitude/longitude use a pinned transformation "
       "(OSGB36 to WGS 84 Helmert, EPSG:1314, about 2 m) so they do not depend on whether the OSTN15 grid is "
       "installed.")
@@ -3367,9 +4361,12 @@ def readme(F):
     a("| `providers.csv` | framework register, one row per site | %d |" % pv["rows"])
     a("| `customers.csv` | case-management export, one row per person | %d |" % cu["rows"])
     a("| `expected.json` | machine-readable facts for tests (counts, bad rows, ids) | |")
+    a("| `bus/` | bus timetable, GTFS (fictional) | %d stops, %d routes, %d trips, %d stop times |"
+      % (F["gtfs"]["stops"], F["gtfs"]["routes"], F["gtfs"]["trips"], F["gtfs"]["stop_times"]))
     a("| `generate.py` | the generator | |")
     a("")
-    a("Row counts exclude the header line. All files are in EPSG:27700 where they have coordinates.")
+    a("Row counts exclude the header line. All files are in EPSG:27700 where they have coordinates, except "
+      "`bus/stops.txt` (WGS84 latitude/longitude, as GTFS requires).")
     a("")
     a("### roads.gpkg")
     a("")
@@ -3516,13 +4513,16 @@ def readme(F):
       "unknown value). Problems in optional fields (`current_site`, `weekly_cost`, `days`) keep the person and "
       "are warnings, as gapmap's docs/inputs.md says.")
     a("")
+    readme_bus(F["gtfs"], a)
     a("### expected.json")
     a("")
     a("`files` (row counts), `postcodes`, `customers` (with `problems`: every deliberate problem row with its "
       "line, id, field, value and expected outcome), `customers_rejected` (reason -> count), "
       "`customers_warnings`, `providers` (with `problems` and `warnings`), `providers_rejected`, `marrowby` and "
       "`holm_island` (bounding boxes `[xmin, ymin, xmax, ymax]` in EPSG:27700, counts, island link and node ids), "
-      "`roads` (counts, `bridge_link_id`, directionality, forms), and `bridge_link_id` at the top level.")
+      "`roads` (counts, `bridge_link_id`, directionality, forms), `bridge_link_id` at the top level, and `gtfs` "
+      "(the bus feed: row counts, the reference service date and the trips on it, the special cases, two "
+      "journeys and the route list; dates as `YYYYMMDD` numbers, times as GTFS `HH:MM:SS`).")
     a("")
     return "\n".join(L)
 
@@ -3581,6 +4581,154 @@ def read_layer(path, name):
     f = lyr = None
     ds = None
     return out
+
+
+GTFS_TIME = _re.compile(r"^(\d{2}):([0-5]\d):([0-5]\d)$")
+
+
+def check_bus(F, need, links, geoms, water):
+    """Read bus/ back: file form, required columns, references, ordering and
+    times, stops on a (non-motorway) road, and the facts in expected.json
+    recomputed from the files."""
+    import datetime
+    E = F["gtfs"]
+    folder = os.path.join(HERE, E["folder"])
+    G = {}
+    for f in GTFS_FILES:
+        path = os.path.join(folder, f)
+        if not os.path.exists(path):
+            need(False, "bus/%s missing" % f)
+            return
+        rows, text, errs = read_csv_text(path, False, False)
+        for e in errs:
+            need(False, "bus/" + e)
+        need(rows and rows[0] == GTFS_HEADERS[f], "bus/%s header" % f)
+        need(set(GTFS_REQUIRED[f]) <= set(rows[0]), "bus/%s lacks a required column" % f)
+        need(all(len(r) == len(rows[0]) for r in rows[1:]), "bus/%s rows of the wrong width" % f)
+        G[f] = [dict(zip(rows[0], r)) for r in rows[1:]]
+        need(len(G[f]) == E["files"][f], "bus/%s has %d rows, expected.json says %d" % (f, len(G[f]), E["files"][f]))
+        need(all(v.strip() == v for r in G[f] for v in r.values()), "bus/%s: a value with spaces around it" % f)
+
+    def date_ok(s):
+        try:
+            datetime.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+            return len(s) == 8
+        except ValueError:
+            return False
+
+    def unique(f, key):
+        ids = [r[key] for r in G[f]]
+        need(len(set(ids)) == len(ids) and all(ids), "bus/%s: %s empty or repeated" % (f, key))
+        return set(ids)
+    agencies = unique("agency.txt", "agency_id")
+    need(all(r["agency_timezone"] == "Europe/London" and r["agency_url"].startswith("https://")
+             for r in G["agency.txt"]), "agency timezone/url")
+    need(any(r["agency_name"] == "Examplshire Buses" for r in G["agency.txt"]), "no Examplshire Buses")
+    stops = unique("stops.txt", "stop_id")
+    need(len(set(r["stop_name"] for r in G["stops.txt"])) == len(stops), "stop names not unique")
+    routes = unique("routes.txt", "route_id")
+    need(8 <= len(routes) <= 14, "%d routes" % len(routes))
+    need(all(r["agency_id"] in agencies and r["route_type"] == "3" for r in G["routes.txt"]), "route agency/type")
+    services = unique("calendar.txt", "service_id")
+    for r in G["calendar.txt"]:
+        need(all(r[d] in ("0", "1") for d in GTFS_WEEKDAYS) and date_ok(r["start_date"]) and date_ok(r["end_date"])
+             and r["start_date"] <= r["end_date"], "calendar row %s" % r["service_id"])
+    lo, hi = min(r["start_date"] for r in G["calendar.txt"]), max(r["end_date"] for r in G["calendar.txt"])
+    for r in G["calendar_dates.txt"]:
+        need(date_ok(r["date"]) and lo <= r["date"] <= hi and r["exception_type"] in ("1", "2"),
+             "calendar_dates row %s %s" % (r["service_id"], r["date"]))
+        need(r["exception_type"] == "1" or r["service_id"] in services, "calendar_dates removes an unknown service")
+    services |= set(r["service_id"] for r in G["calendar_dates.txt"])
+    trips = unique("trips.txt", "trip_id")
+    need(all(r["route_id"] in routes and r["service_id"] in services and r["direction_id"] in ("0", "1")
+             for r in G["trips.txt"]), "trip with a bad route, service or direction")
+    need(set(r["route_id"] for r in G["trips.txt"]) == routes, "a route without trips")
+    # stop_times: grouped by trip, in stop_sequence order, times never going back
+    prev, seen_trips, used_stops, n_st = None, set(), set(), defaultdict(int)
+    first_dep = {}
+    for i, r in enumerate(G["stop_times.txt"]):
+        where = "stop_times.txt line %d" % (i + 2)
+        need(r["trip_id"] in trips and r["stop_id"] in stops, where + ": unknown trip or stop")
+        ma, md = GTFS_TIME.match(r["arrival_time"]), GTFS_TIME.match(r["departure_time"])
+        need(ma is not None and md is not None and r["stop_sequence"].isdigit(), where + ": bad time or sequence")
+        if ma is None or md is None or not r["stop_sequence"].isdigit():
+            continue
+        a, d, q = parse_hms(r["arrival_time"]), parse_hms(r["departure_time"]), int(r["stop_sequence"])
+        need(a <= d, where + ": departure before arrival")
+        if prev is not None and prev[0] == r["trip_id"]:
+            need(q > prev[1] and a >= prev[2], where + ": sequence or time goes back")
+        else:
+            need(r["trip_id"] not in seen_trips, where + ": trip %s not contiguous" % r["trip_id"])
+            need(prev is None or r["trip_id"] > prev[0], where + ": trips not sorted")
+            seen_trips.add(r["trip_id"])
+            first_dep[r["trip_id"]] = d
+        prev = (r["trip_id"], q, d)
+        used_stops.add(r["stop_id"])
+        n_st[r["trip_id"]] += 1
+    need(all(n_st[t] >= 2 for t in trips), "a trip with fewer than 2 stop times")
+    need(used_stops == stops, "stops no trip serves")
+    for r in G["frequencies.txt"]:
+        need(r["trip_id"] in trips and 600 <= int(r["headway_secs"]) <= 900 and r["exact_times"] == "0"
+             and parse_hms(r["start_time"]) < parse_hms(r["end_time"]), "frequencies row %s" % r["trip_id"])
+    for tid in set(r["trip_id"] for r in G["frequencies.txt"]):
+        starts = [parse_hms(r["start_time"]) for r in G["frequencies.txt"] if r["trip_id"] == tid]
+        need(first_dep.get(tid) == min(starts), "template trip %s does not start at its first frequency" % tid)
+    need(len(G["feed_info.txt"]) == 1, "feed_info rows")
+    # stops: 6 decimals, in the county, on a road a bus may use (not the motorway)
+    src = osr.SpatialReference()
+    src.ImportFromEPSG(4326)
+    src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    opt = osr.CoordinateTransformationOptions()
+    opt.SetOperation(HELMERT, True)
+    inv = osr.CoordinateTransformation(src, bng(), opt)
+    roads = Tree([g for g, (c, a) in zip(geoms, links) if a["road_classification"] != "Motorway"])
+    worst = 0.0
+    for r in G["stops.txt"]:
+        ok = _re.match(r"^EMS\d{4}$", r["stop_id"]) and _re.match(r"^\d{2}\.\d{6}$", r["stop_lat"]) and \
+            _re.match(r"^-?\d\.\d{6}$", r["stop_lon"]) and ", " in r["stop_name"]
+        need(ok, "stop %s: id, name or coordinate format" % r["stop_id"])
+        x, y, _ = inv.TransformPoint(float(r["stop_lon"]), float(r["stop_lat"]))
+        d = roads.nearest_distance(Point(x, y))
+        worst = max(worst, d)
+        need(d <= 5.0, "stop %s is %.1f m from a non-motorway road" % (r["stop_id"], d))
+    # the river: consecutive stops on opposite banks are joined across it at Wend Bridge
+    xy = {}
+    for r in G["stops.txt"]:
+        x, y, _ = inv.TransformPoint(float(r["stop_lon"]), float(r["stop_lat"]))
+        xy[r["stop_id"]] = (x, y)
+    bridge = [g for g, (c, a) in zip(geoms, links) if a["id"] == F["bridge_link_id"]][0]
+    pairs = set()
+    for r0, r1 in zip(G["stop_times.txt"], G["stop_times.txt"][1:]):
+        if r0["trip_id"] == r1["trip_id"]:
+            pairs.add((r0["stop_id"], r1["stop_id"]))
+    crossings = 0
+    for s0, s1 in sorted(pairs):
+        seg = LineString([xy[s0], xy[s1]])
+        if seg.intersects(water):
+            crossings += 1
+            need(seg.intersection(water).distance(bridge) < 500,
+                 "stops %s and %s are joined across the river away from Wend Bridge" % (s0, s1))
+    need(crossings > 0, "no bus crosses the river")
+    # the reference date and the special cases
+    ref = str(E["service_date"])
+    need(datetime.date(int(ref[:4]), int(ref[4:6]), int(ref[6:])).weekday() == 1, "service date not a Tuesday")
+    need(all(r["date"] != ref for r in G["calendar_dates.txt"]), "service date is a calendar_dates exception")
+    need(lo <= ref <= hi and "MF" in gtfs_services_on(G, ref), "weekday service not running on the service date")
+    spec = {"service_date": ref,
+            "journey_direct": {k: E["journey_direct"][k] for k in ("route_id", "from_stop_id", "to_stop_id",
+                                                                   "not_before")},
+            "journey_one_change": {k: E["journey_one_change"][k] for k in ("from_stop_id", "to_stop_id",
+                                                                           "depart_at")},
+            "departures_from": [x["stop_id"] for x in E["departures_on_service_date"]]}
+    facts = gtfs_facts(G, spec)
+    for k, v in facts.items():
+        need(E.get(k) == v, "bus facts: %s is %s in the files, %s in expected.json" % (k, v, E.get(k)))
+    counts = {"agencies": "agency.txt", "stops": "stops.txt", "routes": "routes.txt", "trips": "trips.txt",
+              "stop_times": "stop_times.txt", "frequencies_rows": "frequencies.txt",
+              "calendar_rows": "calendar.txt", "calendar_dates_rows": "calendar_dates.txt"}
+    need(all(E[k] == len(G[f]) for k, f in counts.items()), "bus counts")
+    need(len(G["stop_times.txt"]) < 60000 and len(stops) <= 400, "bus feed too big")
+    return len(G["stops.txt"]), len(G["trips.txt"]), worst
 
 
 def check():
@@ -3877,6 +5025,10 @@ def check():
     others = [prov_text, open(os.path.join(HERE, "onspd_examplshire.csv"), encoding="utf-8").read(),
               open(os.path.join(HERE, "expected.json"), encoding="utf-8").read(),
               open(os.path.join(HERE, "README.md"), encoding="utf-8").read()]
+    for f in ("stops.txt", "routes.txt", "trips.txt"):
+        path = os.path.join(HERE, BUS_DIR, f)
+        if os.path.exists(path):
+            others.append(open(path, encoding="utf-8").read())
     others.append("\n".join(",".join(v for k, v in zip(CUSTOMER_HEADER, r) if k != "name") for r in body))
     for lyr in (ll,):
         lyr.ResetReading()
@@ -3886,6 +5038,9 @@ def check():
     for nm in names:
         need(nm not in blob, "customer name %r occurs outside the name column" % nm)
     need(any("ŵ" in n or "ŷ" in n or "â" in n for n in names), "Welsh accented name")
+    # ---- buses
+    bus = check_bus(F, need, links, geoms, water) if "gtfs" in F else None
+    need(bus is not None, "no bus feed facts in expected.json")
     # ---- summary (drop OGR layers before their datasets)
     ll = nl = None
     ds = None
@@ -3894,8 +5049,10 @@ def check():
             print("check: FAIL: " + e, file=sys.stderr)
         print("check: %d problems" % len(errors), file=sys.stderr)
         return 1
-    print("check: ok (%d links, %d nodes, %d grade-separated crossings, %d postcodes, %d sites, %d customers)"
-          % (len(links), len(node_pt), grade_sep, len(directory), len(site_ids), len(body)), file=sys.stderr)
+    print("check: ok (%d links, %d nodes, %d grade-separated crossings, %d postcodes, %d sites, %d customers, "
+          "%d bus stops (all within %.1f m of a road), %d trips)"
+          % (len(links), len(node_pt), grade_sep, len(directory), len(site_ids), len(body), bus[0], bus[2], bus[1]),
+          file=sys.stderr)
     return 0
 
 

@@ -327,32 +327,6 @@ static void wrenfield(double *x, double *y)
 /* Write dir/name: the sample's config with its relative paths made absolute,
  * without the keys listed in drop (NULL-terminated; may be NULL), then extra
  * appended (a later key in a repeated section wins).  ini receives the path. */
-static void sample_variant(char *ini, const char *dir, const char *name, const char *const *drop, const char *extra)
-{
-    char *base = gmt_slurp(gmt_src("geodata/examplshire.ini"), NULL);
-    char gd[4096];
-    snprintf(gd, sizeof gd, "%s", gmt_src("geodata"));
-    snprintf(ini, 4200, "%s/%s", dir, name);
-    FILE *f = fopen(ini, "w");
-    cr_assert_not_null(f);
-    for (char *save = NULL, *line = strtok_r(base, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char key[64], val[1024];
-        bool skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, "output");
-        for (size_t k = 0; drop && drop[k] && !skip; k++)
-            skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, drop[k]);
-        if (skip)
-            continue;
-        if (sscanf(line, "%63s = %1023[^\n]", key, val) == 2 &&
-            (!strcmp(key, "file") || !strcmp(key, "boundary") || !strcmp(key, "zones")))
-            fprintf(f, "%s = %s/%s\n", key, gd, val);
-        else
-            fprintf(f, "%s\n", line);
-    }
-    fprintf(f, "\n%s", extra);
-    fclose(f);
-    free(base);
-}
-
 Test(coverage_e2e, taking_away_wrenfields_providers_makes_a_gap_there, .init = setup, .fini = teardown,
      .timeout = 900)
 {
@@ -381,7 +355,7 @@ Test(coverage_e2e, taking_away_wrenfields_providers_makes_a_gap_there, .init = s
     cr_assert_gt(dropped, 0);
     char extra[4400];
     snprintf(extra, sizeof extra, "[providers]\nfile = %s\n", provs);
-    sample_variant(ini, dir, "wrenfield.ini", NULL, extra);
+    gmt_sample_variant(ini, dir, "wrenfield.ini", NULL, extra);
     char o2[4200];
     snprintf(o2, sizeof o2, "%s/out", dir);
     const char *in[] = {ini, provs};
@@ -477,7 +451,7 @@ Test(coverage_e2e, without_zones_a_hexagon_grid_tiles_the_county, .init = setup,
     char dir[4096], ini[4200], o2[4200];
     snprintf(dir, sizeof dir, "%s", tmp);
     static const char *const drop[] = {"zones", "zones_layer", "zone_id", "zone_name", NULL};
-    sample_variant(ini, dir, "hex.ini", drop, "[area]\nhex_side_m = 2000\n");
+    gmt_sample_variant(ini, dir, "hex.ini", drop, "[area]\nhex_side_m = 2000\n");
     snprintf(o2, sizeof o2, "%s/out", dir);
     const char *in[] = {ini};
     char *log = NULL;

@@ -141,16 +141,19 @@ const char *gmt_sample_run(const char *exe)
     static char out[4096];
     static const char *const files[] = {"geodata/examplshire.ini", "geodata/customers.csv",
                                         "geodata/providers.csv", "geodata/roads.gpkg",
-                                        "geodata/onspd_examplshire.csv", "geodata/boundaries.gpkg"};
-    char paths[6][4096];
-    const char *in[6];
-    for (size_t i = 0; i < 6; i++) {
+                                        "geodata/onspd_examplshire.csv", "geodata/boundaries.gpkg",
+                                        "geodata/bus/stops.txt", "geodata/bus/stop_times.txt",
+                                        "geodata/bus/trips.txt", "geodata/bus/calendar.txt"};
+    enum { NFILES = sizeof files / sizeof *files };
+    char paths[NFILES][4096];
+    const char *in[NFILES];
+    for (size_t i = 0; i < NFILES; i++) {
         snprintf(paths[i], sizeof paths[i], "%s", gmt_src(files[i]));
         in[i] = paths[i];
     }
     snprintf(out, sizeof out, "%s/sample-run", GM_TEST_BINARY_DIR);
     char *log = NULL;
-    if (!gmt_run_cached(exe, in[0], out, in, 6, &log)) {
+    if (!gmt_run_cached(exe, in[0], out, in, NFILES, &log)) {
         fprintf(stderr, "gapmap run %s failed:\n%s\n", in[0], log ? log : "(no log)");
         free(log);
         return NULL;
@@ -283,4 +286,30 @@ long gmt_layer_count(const char *path, char *epsg)
     }
     GDALClose(ds);
     return n;
+}
+
+void gmt_sample_variant(char *ini, const char *dir, const char *name, const char *const *drop, const char *extra)
+{
+    char *base = gmt_slurp(gmt_src("geodata/examplshire.ini"), NULL);
+    char gd[4096];
+    snprintf(gd, sizeof gd, "%s", gmt_src("geodata"));
+    snprintf(ini, 4200, "%s/%s", dir, name);
+    FILE *f = fopen(ini, "w");
+    cr_assert_not_null(f);
+    for (char *save = NULL, *line = strtok_r(base, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char key[64], val[1024];
+        bool skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, "output");
+        for (size_t k = 0; drop && drop[k] && !skip; k++)
+            skip = sscanf(line, "%63s =", key) == 1 && !strcmp(key, drop[k]);
+        if (skip)
+            continue;
+        if (sscanf(line, "%63s = %1023[^\n]", key, val) == 2 &&
+            (!strcmp(key, "file") || !strcmp(key, "boundary") || !strcmp(key, "zones") || !strcmp(key, "gtfs")))
+            fprintf(f, "%s = %s/%s\n", key, gd, val);
+        else
+            fprintf(f, "%s\n", line);
+    }
+    fprintf(f, "\n%s", extra);
+    fclose(f);
+    free(base);
 }

@@ -47,6 +47,12 @@ bool gmt_run_cached(const char *exe, const char *ini, const char *out, const cha
  * fails the calling test when gapmap does. */
 const char *gmt_sample_run(const char *exe);
 
+/* A variant of geodata/examplshire.ini written to dir/name (path in ini, 4200
+ * bytes): input paths made absolute, no output key, the keys named in drop
+ * (NULL-terminated, may be NULL) left out, and extra appended (later keys
+ * win). */
+void gmt_sample_variant(char *ini, const char *dir, const char *name, const char *const *drop, const char *extra);
+
 /* A whole CSV read with gapmap's reader: text cells by row and column. */
 typedef struct gmt_csv {
     size_t nrows, ncols;
