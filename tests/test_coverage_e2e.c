@@ -439,7 +439,7 @@ Test(coverage_e2e, coverage_figures_reconcile_with_customers_and_postcodes, .ini
         prev_in = atof(row[pin]);
         prev_min = atof(row[mi]);
     }
-    cr_assert_eq(any, 9, "any-service rows: %zu (3 car + 2 walk + 2 walk_slow + 2 cycle)", any);
+    cr_assert_eq(any, 12, "any-service rows: %zu (3 car + 2 walk + 2 walk_slow + 2 cycle + 3 bus)", any);
     gmt_csv_free(&c);
     cJSON_Delete(m);
     cJSON_Delete(s);

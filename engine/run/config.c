@@ -428,7 +428,7 @@ static int travel_key(parse_state *ps, const char *key, const char *v)
     double d;
     if (!strcmp(key, "modes")) {
         if (!parse_modes(v, &cfg->travel.modes))
-            return fail(ps, GM_E_CONFIG, "[travel] modes = %s: list car, walk, walk_slow and/or cycle", v);
+            return fail(ps, GM_E_CONFIG, "[travel] modes = %s: list car, walk, walk_slow, cycle and/or bus", v);
     } else if (!strcmp(key, "cutoff_minutes")) {
         if (!parse_number(v, 1, 1440, &cfg->travel.cutoff_min))
             return fail(ps, GM_E_CONFIG, "[travel] cutoff_minutes = %s: give minutes from 1 to 1440", v);
