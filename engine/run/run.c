@@ -10,6 +10,7 @@
 #include "../inputs/inputs_impl.h"
 #include "../io/csvout.h"
 #include "../io/manifest.h"
+#include "../io/qgsproj.h"
 #include "../io/vwriter.h"
 #include "config.h"
 #include "layers.h"
@@ -108,6 +109,58 @@ static size_t layer_files(const char *layer, unsigned formats, char names[][64],
             snprintf(names[n++], 64, "%s.%s", layer, shp_ext[i]);
     }
     return n;
+}
+
+/* The county boundary as a base layer, and gapmap.qgs: a QGIS project that
+ * opens every layer this run wrote (those in names), styled, listed as they
+ * draw, the first on top: sites and people, then areas, the outline last.
+ * Layers with a row per customer are restricted personal data, so they start
+ * unchecked, as do the catchments, coverage and partition, whose overlapping
+ * polygons (one set per mode) hide what lies under them: the first view is
+ * providers, gaps and zones on the county. */
+static gm_status write_qgis_project(gm_ctx *ctx, const gm_config *cfg, char names[][64], size_t *nout)
+{
+    static const gm__qgs_layer all[] = {
+        {"providers", "Provider sites", "Providers", true},
+        {"ranking", "Ranked sites per customer (restricted)", "Providers", false},
+        {"customers", "Customers (restricted)", "People", false},
+        {"journeys", "Current journeys (restricted)", "People", false},
+        {"gaps", "Gap areas (ranked)", "Gaps", true},
+        {"zones", "Zones (underserved in red)", "Gaps", true},
+        {"coverage", "Coverage by service and travel time", "Access", false},
+        {"partition", "Nearest site areas", "Access", false},
+        {"catchments", "Catchments (travel time bands)", "Access", false},
+        {"boundary", "County boundary", "Base", true},
+    };
+    const size_t nall = sizeof all / sizeof *all;
+    gm__qgs_layer use[sizeof all / sizeof *all];
+    size_t nuse = 0;
+    const char *ext = (cfg->formats & GM__FMT_GEOJSON) ? "geojson" : "shp";
+    for (size_t k = 0; k + 1 < nall; k++) {
+        char file[64];
+        snprintf(file, sizeof file, "%s.%s", all[k].stem, ext);
+        for (size_t i = 0; i < *nout; i++)
+            if (!strcmp(names[i], file)) {
+                use[nuse++] = all[k];
+                break;
+            }
+    }
+    if (nuse == 0) /* travel tables alone: nothing to map */
+        return GM_OK;
+    gm_status st;
+    if (cfg->area.boundary) {
+        if ((st = gm__qgsproj_write_boundary(ctx, cfg->output, cfg->formats, cfg->area.boundary,
+                                             cfg->area.boundary_layer)) != GM_OK)
+            return st;
+        *nout = layer_files("boundary", cfg->formats, names, *nout);
+        snprintf(names[(*nout)++], 64, "boundary.qml");
+        use[nuse++] = all[nall - 1];
+    }
+    gm__log(ctx, GM_LOG_INFO, "Writing the QGIS project %s/gapmap.qgs", cfg->output);
+    if ((st = gm__qgsproj_write(ctx, cfg->output, cfg->name, use, nuse, cfg->formats)) != GM_OK)
+        return st;
+    snprintf(names[(*nout)++], 64, "gapmap.qgs");
+    return GM_OK;
 }
 
 gm_status gm_run(gm_ctx *ctx, const gm_config *cfg, gm_run_summary *summary)
@@ -237,7 +290,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     /* 6. Outputs. */
     if ((st = make_dir(ctx, cfg->output)) != GM_OK)
         goto cleanup;
-    char names[96][64];
+    char names[128][64]; /* every file the run writes: 89 on the sample */
     size_t nout = 0;
     if (stages & GM_STAGE_LAYERS) {
         gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
@@ -309,6 +362,8 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         if (cfg->ranking.assign != GM__ASSIGN_NONE)
             snprintf(names[nout++], 64, "assignment.csv");
     }
+    if ((st = write_qgis_project(ctx, cfg, names, &nout)) != GM_OK)
+        goto cleanup;
     /* summary.json: each stage adds its figures. */
     if (cov || jrn || rank) {
         cJSON *sdoc = cJSON_CreateObject();
@@ -341,7 +396,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     if ((st = write_rejects(ctx, cfg->output, lists, counts, 3, &sum)) != GM_OK)
         goto cleanup;
     snprintf(names[nout++], 64, "rejects.csv");
-    const char *outs[96];
+    const char *outs[128];
     for (size_t i = 0; i < nout; i++)
         outs[i] = names[i];
     const gm__mf_file inputs[] = {
