@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "run/config.h"
@@ -33,7 +34,7 @@ Test(config, onspd_preset_and_defaults_fill_what_is_not_given, .init = setup, .f
     cr_assert_str_eq(cfg->postcodes.crs, "EPSG:27700");
     cr_assert(cfg->postcodes.header);
     cr_assert_not(cfg->postcodes.allow_terminated);
-    cr_assert_eq(cfg->formats, GM__FMT_GEOJSON | GM__FMT_SHAPEFILE);
+    cr_assert_eq(cfg->formats, GM__FMT_GEOJSON | GM__FMT_SHAPEFILE | GM__FMT_GPKG);
     cr_assert_eq(cfg->suppress_below, 5);
     /* Paths resolve against the config's folder, and the raw text is kept. */
     cr_assert(strstr(cfg->customers.file, "/config-") != NULL);
@@ -68,6 +69,27 @@ Test(config, explicit_keys_win_over_the_preset, .init = setup, .fini = teardown)
     cr_assert_str_eq(gm__colmap_get(&cfg->customers.cols, "customer_id"), "ClientRef");
     cr_assert_null(gm__colmap_get(&cfg->customers.cols, "postcode"));
     gm_config_free(cfg);
+}
+
+Test(config, formats_name_each_vector_format_in_any_case, .init = setup, .fini = teardown)
+{
+    static const struct {
+        const char *text;
+        unsigned want;
+    } cases[] = {
+        {"geojson", GM__FMT_GEOJSON},
+        {"gpkg", GM__FMT_GPKG},
+        {"GeoPackage, shp", GM__FMT_GPKG | GM__FMT_SHAPEFILE},
+        {"geojson, shapefile, gpkg", GM__FMT_GEOJSON | GM__FMT_SHAPEFILE | GM__FMT_GPKG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[256];
+        snprintf(text, sizeof text, MINIMAL "[run]\nformats = %s\n", cases[i].text);
+        gm_config *cfg = NULL;
+        cr_assert_eq(load_text(text, &cfg), GM_OK, "%s: %s", cases[i].text, gm_ctx_errmsg(ctx));
+        cr_assert_eq(cfg->formats, cases[i].want, "formats = %s", cases[i].text);
+        gm_config_free(cfg);
+    }
 }
 
 /* Inline arrays, not pointers: Criterion re-executes the test binary for each

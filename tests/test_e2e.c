@@ -6,6 +6,7 @@
  * directory file itself.
  */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <criterion/criterion.h>
 #include <gdal.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "io/table.h"
 #include "testutil.h"
@@ -126,6 +128,16 @@ Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
     cJSON_Delete(m);
 }
 
+/* Whether needle occurs in the n bytes at hay (which may hold NULs). */
+static bool has_bytes(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; k <= n && i <= n - k; i++)
+        if (hay[i] == needle[0] && !memcmp(hay + i, needle, k))
+            return true;
+    return false;
+}
+
 Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
 {
     gm_ctx *ctx;
@@ -151,6 +163,98 @@ Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
     for (int i = 0; i < 6; i++)
         free(texts[i]);
     close_csv(t, ctx);
+
+    /* The GeoPackage is binary (SQLite pages): search its bytes. */
+    size_t n = 0;
+    char *gp = gmt_slurp(out("gapmap.gpkg"), &n);
+    cr_assert_not_null(gp);
+    gm__table *t2 = open_csv(gmt_src("geodata/customers.csv"), &ctx);
+    long checked = 0;
+    while (gm__table_next(t2, &eof) == GM_OK && !eof) {
+        const char *name = gm__table_get(t2, (size_t)col);
+        if (strlen(name) < 4)
+            continue;
+        checked++;
+        cr_assert_not(has_bytes(gp, n, name), "gapmap.gpkg contains the name '%s'", name);
+    }
+    cr_assert_eq(checked, names);
+    /* the search itself finds what is there */
+    cr_assert(has_bytes(gp, n, "customer_id"), "the search finds a field name");
+    close_csv(t2, ctx);
+    free(gp);
+}
+
+/* Every layer the run wrote as GeoJSON is a table of gapmap.gpkg with the
+ * same features, in British National Grid; the small CSV-only tables are
+ * there without geometry; the file is a GeoPackage by its own header. */
+Test(e2e, the_geopackage_holds_every_layer_with_its_geojson_count, .init = setup, .timeout = 300)
+{
+    size_t n = 0;
+    unsigned char *head = (unsigned char *)gmt_slurp(out("gapmap.gpkg"), &n);
+    cr_assert(head && n > 100, "no gapmap.gpkg in %s", outdir);
+    cr_assert(!memcmp(head, "SQLite format 3", 16));
+    cr_assert(!memcmp(head + 68, "GPKG", 4), "application id (GeoPackage requirement 2)");
+    free(head);
+
+    const char *const drivers[] = {"GPKG", NULL};
+    GDALDatasetH ds = GDALOpenEx(out("gapmap.gpkg"), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    cr_assert_not_null(ds, "GDAL cannot open gapmap.gpkg: %s", CPLGetLastErrorMsg());
+
+    /* The layers are whatever .geojson files the run wrote. */
+    DIR *d = opendir(outdir);
+    cr_assert_not_null(d);
+    int nlayers = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len <= 8 || strcmp(e->d_name + len - 8, ".geojson"))
+            continue;
+        char name[256], gj[300], epsg[16];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 8), e->d_name);
+        snprintf(gj, sizeof gj, "%s", e->d_name);
+        long want = gmt_layer_count(out(gj), epsg);
+        OGRLayerH l = GDALDatasetGetLayerByName(ds, name);
+        cr_assert_not_null(l, "gapmap.gpkg has no table %s", name);
+        cr_assert_eq((long)OGR_L_GetFeatureCount(l, 1), want, "%s: %ld features in the GeoJSON, %ld in the GeoPackage",
+                     name, want, (long)OGR_L_GetFeatureCount(l, 1));
+        OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
+        cr_assert(srs && OSRGetAuthorityCode(srs, NULL) && !strcmp(OSRGetAuthorityCode(srs, NULL), "27700"),
+                  "%s: not EPSG:27700", name);
+        const char *desc = GDALGetMetadataItem((GDALMajorObjectH)l, "DESCRIPTION", NULL);
+        cr_assert(desc && strlen(desc) > 10, "%s has no description", name);
+        nlayers++;
+    }
+    closedir(d);
+    cr_assert_eq(nlayers, 10, "customers, providers, 5 coverage layers, journeys, ranking, boundary");
+    static const char *const tables[] = {"journeys_summary", "assignment", "spend"};
+    for (int k = 0; k < 3; k++) {
+        OGRLayerH l = GDALDatasetGetLayerByName(ds, tables[k]);
+        cr_assert_not_null(l, "gapmap.gpkg has no table %s", tables[k]);
+        cr_assert_eq(OGR_L_GetGeomType(l), wkbNone);
+        char csv[64];
+        snprintf(csv, sizeof csv, "%s.csv", tables[k]);
+        gmt_csv c = gmt_csv_in(outdir, csv);
+        cr_assert_eq((long)OGR_L_GetFeatureCount(l, 1), (long)c.nrows, "%s", tables[k]);
+        gmt_csv_free(&c);
+    }
+    cr_assert_eq(GDALDatasetGetLayerCount(ds), nlayers + 3, "no other table");
+    GDALClose(ds);
+
+    /* The manifest lists it with its size, and records the format. */
+    cJSON *m = gmt_read_json(out("manifest.json"));
+    const cJSON *o, *found = NULL;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(m, "outputs"))
+        if (!strcmp(cJSON_GetObjectItem(o, "path")->valuestring, "gapmap.gpkg"))
+            found = o;
+    cr_assert_not_null(found, "manifest.json does not list gapmap.gpkg");
+    struct stat sb;
+    cr_assert_eq(stat(out("gapmap.gpkg"), &sb), 0);
+    cr_assert_eq((long long)cJSON_GetObjectItem(found, "bytes")->valuedouble, (long long)sb.st_size);
+    const cJSON *fm = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "run"), "formats");
+    bool gp = false;
+    cJSON_ArrayForEach(o, fm)
+        gp |= !strcmp(o->valuestring, "gpkg");
+    cr_assert(gp, "settings.run.formats lacks gpkg");
+    cJSON_Delete(m);
 }
 
 Test(e2e, a_customer_point_is_its_postcode_centroid, .init = setup, .timeout = 300)
@@ -537,6 +641,10 @@ Test(e2e, configured_car_speeds_change_the_routes, .init = setup, .timeout = 300
     char cmd[9000];
     snprintf(cmd, sizeof cmd, "'%s' matrix '%s/slow.ini' -q -o '%s/out' 2>&1", GM_TEST_GAPMAP_EXE, dir, dir);
     cr_assert_eq(gmt_system(cmd), 0);
+    /* travel times alone draw no layer: no gapmap.gpkg, and no temporary */
+    char outp[4200];
+    snprintf(outp, sizeof outp, "%s/out", dir);
+    cr_assert_null(strstr(gmt_listing(outp), "gpkg"), "%s", gmt_listing(outp));
     char slow_path[4200];
     snprintf(slow_path, sizeof slow_path, "%s/out/matrix.csv", dir);
     size_t nf, ns;

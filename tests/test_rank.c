@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "analysis/rank.h"
+#include "io/gpkg.h"
 #include "io/vwriter.h"
 #include "run/config.h"
 #include "testutil.h"
@@ -512,6 +513,28 @@ static long features(const char *path)
     return n;
 }
 
+/* gm__rank_write as a run calls it: the default formats include gpkg, so
+ * inside a GeoPackage session on dir, published when the writing succeeds. */
+static gm_status write_outputs(const char *dir, const gm__rank_in *in, const gm__ranking *r)
+{
+    gm__gpkg *g = NULL;
+    gm_status st = gm__gpkg_begin(ctx, dir, &g);
+    if (st == GM_OK)
+        st = gm__rank_write(ctx, dir, in, r);
+    if (st == GM_OK)
+        return gm__gpkg_commit(g, NULL);
+    gm__gpkg_abort(g);
+    return st;
+}
+
+/* The table called name in an open GeoPackage. */
+static OGRLayerH table(GDALDatasetH ds, const char *name)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, name);
+    cr_assert_not_null(l, "gapmap.gpkg has no table %s", name);
+    return l;
+}
+
 /* 13 customers at three providers: P0 (framework) has 6 placements, P1
  * (legacy) 5, P2 (spot) 2.  P2 is withheld (under 5), and P1 with it, since
  * the total would give P2 back; the same for the statuses. */
@@ -539,7 +562,7 @@ Test(rank, the_writer_gives_each_file_its_rows_and_withholds_small_counts, .init
     const char *tmp = gmt_tmpdir("rank-write");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", tmp);
-    cr_assert_eq(gm__rank_write(ctx, dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert_eq(write_outputs(dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
     size_t nrank = 0;
     for (size_t c = 0; c < 13; c++)
         nrank += r->nlist[c];
@@ -550,8 +573,37 @@ Test(rank, the_writer_gives_each_file_its_rows_and_withholds_small_counts, .init
     cr_assert_eq(lines(gmt_path(dir, "spend.csv")), 1 + 3 + 3);
     cr_assert_eq(features(gmt_path(dir, "ranking.geojson")), (long)nrank);
     cr_assert_eq(features(gmt_path(dir, "ranking.shp")), (long)nrank);
-    cr_assert_str_eq(gmt_listing(dir), "assignment.csv eligibility.csv ranking.cpg ranking.csv ranking.dbf "
-                                       "ranking.geojson ranking.prj ranking.qml ranking.shp ranking.shx spend.csv");
+    cr_assert_str_eq(gmt_listing(dir), "assignment.csv eligibility.csv gapmap.gpkg ranking.cpg ranking.csv "
+                                       "ranking.dbf ranking.geojson ranking.prj ranking.qml ranking.shp "
+                                       "ranking.shx spend.csv");
+    /* The GeoPackage: the ranking lines, and the small tables without
+     * geometry; the eligibility of every pair stays a CSV. */
+    GDALDatasetH gp = GDALOpenEx(gmt_path(dir, "gapmap.gpkg"), GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL,
+                                 NULL);
+    cr_assert_not_null(gp);
+    cr_assert_eq(GDALDatasetGetLayerCount(gp), 3);
+    OGRLayerH rl = table(gp, "ranking");
+    cr_assert_eq(wkbFlatten(OGR_L_GetGeomType(rl)), wkbMultiLineString);
+    cr_assert_eq(OGR_L_GetFeatureCount(rl, 1), (GIntBig)nrank);
+    OGRLayerH al = table(gp, "assignment"), sl = table(gp, "spend");
+    cr_assert_eq(OGR_L_GetGeomType(al), wkbNone);
+    cr_assert_eq(OGR_L_GetFeatureCount(al, 1), 13);
+    cr_assert_eq(OGR_L_GetGeomType(sl), wkbNone);
+    cr_assert_eq(OGR_L_GetFeatureCount(sl, 1), 6);
+    /* withheld counts ("*" in the CSV) are nulls; the others are integers */
+    OGR_L_ResetReading(sl);
+    OGRFeatureH sf = OGR_L_GetNextFeature(sl);
+    int fp = OGR_F_GetFieldIndex(sf, "placements"), fs = OGR_F_GetFieldIndex(sf, "weekly_spend");
+    cr_assert_eq(OGR_Fld_GetType(OGR_F_GetFieldDefnRef(sf, fp)), OFTInteger64);
+    cr_assert_str_eq(OGR_F_GetFieldAsString(sf, OGR_F_GetFieldIndex(sf, "key")), "Provider 0");
+    cr_assert_eq(OGR_F_GetFieldAsInteger64(sf, fp), 6);
+    cr_assert_float_eq(OGR_F_GetFieldAsDouble(sf, fs), 600.0, 1e-9);
+    OGR_F_Destroy(sf);
+    sf = OGR_L_GetNextFeature(sl);
+    cr_assert_str_eq(OGR_F_GetFieldAsString(sf, OGR_F_GetFieldIndex(sf, "key")), "Provider 1");
+    cr_assert(OGR_F_IsFieldNull(sf, fp) && OGR_F_IsFieldNull(sf, fs), "Provider 1's figures are withheld");
+    OGR_F_Destroy(sf);
+    GDALClose(gp);
     char *text = gmt_slurp(gmt_path(dir, "ranking.csv"), NULL);
     cr_assert(!strncmp(text, "customer_id,rank,site_id,site_name,provider,mode,minutes,time_pts,price_pts,"
                              "status_pts,preference_pts,continuity_pts,score,free_places,why\n",
@@ -597,7 +649,7 @@ Test(rank, the_writer_gives_each_file_its_rows_and_withholds_small_counts, .init
     r = run(&f);
     tmp = gmt_tmpdir("rank-write-none");
     snprintf(dir, sizeof dir, "%s", tmp);
-    cr_assert_eq(gm__rank_write(ctx, dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert_eq(write_outputs(dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
     cr_assert_null(strstr(gmt_listing(dir), "assignment.csv"));
     gm__ranking_free(r);
     gm_config_free(cfg);
@@ -619,7 +671,7 @@ Test(rank, the_assignment_notes_say_why, .init = setup, .fini = teardown)
     f.s[0].needs = GM_NEED_LEARNING_DISABILITY;
     gm__ranking *r = run(&f);
     const char *dir = gmt_tmpdir("rank-notes");
-    cr_assert_eq(gm__rank_write(ctx, dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    cr_assert_eq(write_outputs(dir, &f.in, r), GM_OK, "%s", gm_ctx_errmsg(ctx));
     char *text = gmt_slurp(gmt_path(dir, "assignment.csv"), NULL);
     cr_assert(strstr(text, "C0,S0,S0,car,10.0,10.0,0.0,,250.00,yes,stays at their current site\n"), "%s", text);
     cr_assert(strstr(text, "C1,S0,S1,car,10.0,20.0,-10.0,,250.00,yes,moves (current site: does not support "
@@ -662,7 +714,7 @@ Test(rank, every_allocation_failure_is_a_clean_out_of_memory, .init = setup, .fi
         snprintf(dir, sizeof dir, "%s", gmt_tmpdir("rank-nomem"));
         for (k = 0; st != GM_OK; k++) {
             gm__alloc_fail_after(k);
-            st = gm__rank_write(ctx, dir, &f.in, r);
+            st = write_outputs(dir, &f.in, r);
             gm__alloc_fail_after(-1);
             cr_assert(st == GM_OK || st == GM_E_NOMEM, "allocation %ld: %s (%s)", k, gm_status_name(st),
                       gm_ctx_errmsg(ctx));

@@ -196,7 +196,8 @@ Test(rank_e2e, gapmap_rank_alone_writes_the_ranking, .timeout = 600)
     cr_assert_eq(gmt_system(cmd), 0, "gapmap rank failed");
     const char *files = gmt_listing(out);
     static const char *const want[] = {"ranking.csv", "eligibility.csv", "assignment.csv", "spend.csv",
-                                       "ranking.geojson", "matrix.csv", "summary.json", "manifest.json"};
+                                       "ranking.geojson", "matrix.csv", "summary.json", "manifest.json",
+                                       "gapmap.gpkg"};
     for (size_t k = 0; k < sizeof want / sizeof *want; k++)
         cr_assert_not_null(strstr(files, want[k]), "no %s in %s", want[k], files);
     cr_assert_null(strstr(files, "catchments"), "rank alone does not draw catchments");

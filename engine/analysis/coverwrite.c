@@ -328,11 +328,16 @@ gm_status gm__coverage_write(gm_ctx *ctx, const char *dir, const gm_config *cfg,
         {GM__GT_POLYGON, GM__QML_GRADUATED, "rank", gap_cls, 3, NULL, 0.7, "#67000d", 0.6, "gap_id", NULL},
     };
     const gm__laytab tabs[] = {
-        {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row, &w, &styles[0], true},
-        {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row, &w, &styles[1], true},
-        {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row, &w, &styles[0], true},
-        {"zones", GM__GT_POLYGON, 31, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true},
-        {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row, &w, &styles[3], true},
+        {"catchments", GM__GT_POLYGON, 7, CATCH_F, NULL, c->ncatch, catch_row, &w, &styles[0], true,
+         "Area reachable from each site by each mode within each time threshold", false},
+        {"partition", GM__GT_POLYGON, 6, PART_F, NULL, c->npart, part_row, &w, &styles[1], true,
+         "Each site's share of the county: the places nearer to it than to any other site", false},
+        {"coverage", GM__GT_POLYGON, 10, COV_F, COV_P, c->ncov, cov_row, &w, &styles[0], true,
+         "Area and customers covered per service type, mode and time threshold", false},
+        {"zones", GM__GT_POLYGON, 31, ZONE_F, ZONE_P, c->nzones, zone_row, &w, &styles[2], true,
+         "Zones with travel times to the nearest site, access and unmet demand", false},
+        {"gaps", GM__GT_POLYGON, 12, GAP_F, GAP_P, c->ngaps, gap_row, &w, &styles[3], true,
+         "Underserved zones merged into gap areas, worst first", false},
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)

@@ -204,9 +204,12 @@ gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in
     wf.order = NULL;
     sw s = {in->cfg, rows};
     const gm__laytab tabs[] = {
-        {"journeys", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &wf, &style, true},
-        {"journeys_review", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &w, NULL, false},
-        {"journeys_summary", GM__GT_POINT, 7, S_F, S_P, nrows, s_row, &s, NULL, false},
+        {"journeys", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &wf, &style, true,
+         "Each placement's journey against the independent-travel goals (restricted)", false},
+        /* the journeys layer again, worst first: not repeated in the GeoPackage */
+        {"journeys_review", GM__GT_LINE, 17, J_F, NULL, js->n, j_row, &w, NULL, false, NULL, false},
+        {"journeys_summary", GM__GT_POINT, 7, S_F, S_P, nrows, s_row, &s, NULL, false,
+         "Journeys per flag, provider and small area (small counts withheld)", true},
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)

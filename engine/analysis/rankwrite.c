@@ -238,10 +238,15 @@ gm_status gm__rank_write(gm_ctx *ctx, const char *dir, const gm__rank_in *in, co
                                  gm__qml_ramp(k, ncls)};
     const gm__qml_style style = {GM__GT_LINE, GM__QML_GRADUATED, "rank", cls, ncls, NULL, 1, NULL, 0.5, NULL, NULL};
     const gm__laytab tabs[] = {
-        {"ranking", GM__GT_LINE, 15, RANK_F, NULL, nrank, rank_row, &w, &style, true},
-        {"eligibility", GM__GT_POINT, 4, ELIG_F, NULL, r->nc * r->ns, elig_row, &w, NULL, false},
-        {"assignment", GM__GT_POINT, 11, ASSIGN_F, NULL, r->nc, assign_row, &w, NULL, false},
-        {"spend", GM__GT_POINT, 5, SPEND_F, SPEND_P, r->nproviders + 3, spend_row, &w, NULL, false},
+        {"ranking", GM__GT_LINE, 15, RANK_F, NULL, nrank, rank_row, &w, &style, true,
+         "Each customer's shortlist of suitable sites, scored and explained (restricted)", false},
+        /* every customer and site: grows as the matrix does, so CSV only */
+        {"eligibility", GM__GT_POINT, 4, ELIG_F, NULL, r->nc * r->ns, elig_row, &w, NULL, false, NULL,
+         false},
+        {"assignment", GM__GT_POINT, 11, ASSIGN_F, NULL, r->nc, assign_row, &w, NULL, false,
+         "Everyone placed at once without over-filling a site (restricted)", true},
+        {"spend", GM__GT_POINT, 5, SPEND_F, SPEND_P, r->nproviders + 3, spend_row, &w, NULL, false,
+         "Placements and weekly spend by provider and framework status (small counts withheld)", true},
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)

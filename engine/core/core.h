@@ -22,6 +22,7 @@ struct gm_ctx {
     void *log_user;
     void *geos;          /* GEOSContextHandle_t, made on first use by engine/geo */
     void *proj;          /* PJ_CONTEXT *, made on first use by engine/geo */
+    void *gpkg;          /* the gm__gpkg being built (engine/io/gpkg.h), borrowed; NULL if none */
 };
 
 #if defined(__GNUC__)

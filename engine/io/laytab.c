@@ -11,7 +11,11 @@ gm_status gm__laytab_write(gm_ctx *ctx, const char *dir, unsigned formats, const
 {
     if (t->nfields > GM__LAYTAB_MAX_FIELDS)
         return gm__err(ctx, GM_E_ARG, "%s: %zu fields, at most %d", t->name, t->nfields, GM__LAYTAB_MAX_FIELDS);
-    gm__layer_def def = {t->name, t->geom, t->nfields, t->fields};
+    gm__layer_def def = {t->name, t->geom, t->nfields, t->fields, t->title};
+    /* A CSV-only table goes into the GeoPackage, when asked, as rows alone. */
+    bool rows_only = !t->layer && t->gpkg_table && (formats & GM__FMT_GPKG);
+    if (rows_only)
+        def.geom = GM__GT_NONE;
     gm__vwriter *vw = NULL;
     gm__csvout *cw = NULL;
     gm__value values[GM__LAYTAB_MAX_FIELDS];
@@ -21,7 +25,9 @@ gm_status gm__laytab_write(gm_ctx *ctx, const char *dir, unsigned formats, const
     char *path = gm__asprintf("%s/%s.csv", dir, t->name);
     if (!path)
         return gm__err(ctx, GM_E_NOMEM, "out of memory writing %s", t->name);
-    gm_status st = t->layer ? gm__vwriter_open(ctx, dir, &def, formats, &vw) : GM_OK;
+    gm_status st = t->layer     ? gm__vwriter_open(ctx, dir, &def, formats, &vw)
+                   : rows_only ? gm__vwriter_open(ctx, dir, &def, GM__FMT_GPKG, &vw)
+                               : GM_OK;
     if (st == GM_OK)
         st = gm__csvout_open(ctx, path, &cw);
     gm__free(path);
@@ -49,8 +55,8 @@ gm_status gm__laytab_write(gm_ctx *ctx, const char *dir, unsigned formats, const
                 cells[f] = gm__fmt_fixed(buf[f], sizeof buf[f], values[f].d, fd->precision);
         }
         st = gm__csvout_row(cw, cells, t->nfields);
-        if (st == GM_OK && t->layer) /* no geometry: a null one keeps the row */
-            st = gm__vwriter_add_geos(vw, values, g);
+        if (st == GM_OK && vw) /* no geometry: a null one keeps the row */
+            st = gm__vwriter_add_geos(vw, values, t->layer ? g : NULL);
         if (owned && h)
             GEOSGeom_destroy_r(h, owned);
     }

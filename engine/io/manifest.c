@@ -55,6 +55,8 @@ static cJSON *settings_json(const gm_config *cfg)
         cJSON_AddItemToArray(fmts, cJSON_CreateString("geojson"));
     if (cfg->formats & GM__FMT_SHAPEFILE)
         cJSON_AddItemToArray(fmts, cJSON_CreateString("shapefile"));
+    if (cfg->formats & GM__FMT_GPKG)
+        cJSON_AddItemToArray(fmts, cJSON_CreateString("gpkg"));
     cJSON_AddNumberToObject(run, "suppress_below", cfg->suppress_below);
     cJSON *pc = cJSON_AddObjectToObject(s, "postcodes");
     cJSON_AddStringToObject(pc, "format", cfg->postcodes.format);

@@ -581,7 +581,7 @@ cleanup:
 /* ---- the county boundary --------------------------------------------------- */
 
 static const gm__field_def BOUNDARY_F[] = {{"id", GM__FT_STRING, 0}, {"name", GM__FT_STRING, 0}};
-static const gm__layer_def BOUNDARY = {"boundary", GM__GT_POLYGON, 2, BOUNDARY_F};
+static const gm__layer_def BOUNDARY = {"boundary", GM__GT_POLYGON, 2, BOUNDARY_F, "The county boundary"};
 
 /* An ONS-style field name: letters, a two-digit year, then suffix ("CTYUA23NM"). */
 static bool ons_field(const char *f, const char *suffix)

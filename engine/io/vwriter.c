@@ -1,21 +1,25 @@
 /*
  * The vector writer: validates the layer and each feature, hands features to
- * the GeoJSON (geojson.c) and shapefile (shapefile.c) writers, and owns the
- * temporary-then-rename protocol.
+ * the GeoJSON (geojson.c), shapefile (shapefile.c) and GeoPackage (gpkg.c)
+ * writers, and owns the temporary-then-rename protocol of the first two (the
+ * GeoPackage's file belongs to its session: this writer adds one table).
  *
  * Invariants:
  * - Files are written as hidden temporaries beside their final names:
  *   ".<layer>.geojson.tmp" and ".<layer>.tmp.{shp,shx,dbf,prj,cpg}".  Nothing
- *   is renamed until every format has finished, so a failure in one format
- *   leaves no output of the layer at all; on any failure every temporary is
- *   removed.  The paths used for that are made at open, so clean-up never
- *   needs memory.
+ *   is renamed until every format has finished (the GeoPackage table
+ *   committed into its session), so a failure in one format leaves no output
+ *   of the layer at all; on any failure every temporary, and the table, is
+ *   removed.  (A rename that fails after that leaves the table in the
+ *   session, which a failed run abandons unpublished.)  The paths used for
+ *   clean-up are made at open, so it never needs memory.
  * - A feature is validated before any format sees it, so an argument error
  *   leaves both outputs consistent; a failure inside a format is sticky.
  */
 #include "vwriter.h"
 
 #include "geojson.h"
+#include "gpkg.h"
 #include "shapefile.h"
 
 #include "../geo/geoctx.h"
@@ -41,6 +45,7 @@ struct gm__vwriter {
     const gm__layer_def *def;
     gm__geojson *gj;
     gm__shp *shp;
+    gm__gpkg_layer *gp;
     char *gj_tmp, *gj_final;
     char *shp_tmp, *shp_final; /* base paths, no extension */
     char *shp_label;           /* final .shp path, for messages */
@@ -50,7 +55,7 @@ struct gm__vwriter {
     uint64_t nfeatures;
 };
 
-static const char *const gtype_word[] = {"point", "line", "polygon"};
+static const char *const gtype_word[] = {"point", "line", "polygon", "geometry-free"};
 
 bool gm__value_is_null(gm__ftype type, const gm__value *v)
 {
@@ -149,14 +154,18 @@ bool gm__dbf_fit_names(const char *const *names, size_t n, char (*out)[11])
 
 static gm_status check_def(gm_ctx *ctx, const gm__layer_def *def, unsigned formats)
 {
-    if (!formats || (formats & ~(unsigned)(GM__FMT_GEOJSON | GM__FMT_SHAPEFILE)))
-        return gm__err(ctx, GM_E_ARG, "vector writer: formats must be GeoJSON and/or shapefile");
+    if (!formats || (formats & ~(unsigned)(GM__FMT_GEOJSON | GM__FMT_SHAPEFILE | GM__FMT_GPKG)))
+        return gm__err(ctx, GM_E_ARG,
+                       "vector writer: formats must be GeoJSON, shapefile and/or GeoPackage");
     const char *name = def->name;
     if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
         return gm__err(ctx, GM_E_ARG, "vector writer: layer name '%s' is not a file name",
                        name ? name : "(null)");
-    if ((unsigned)def->geom > GM__GT_POLYGON)
+    if ((unsigned)def->geom > GM__GT_NONE)
         return gm__err(ctx, GM_E_ARG, "layer %s: unknown geometry type %d", name, (int)def->geom);
+    if (def->geom == GM__GT_NONE && formats != GM__FMT_GPKG)
+        return gm__err(ctx, GM_E_ARG,
+                       "layer %s has no geometry: only a GeoPackage table can hold it", name);
     if (def->nfields && !def->fields)
         return gm__err(ctx, GM_E_ARG, "layer %s: %zu fields but no field definitions", name,
                        def->nfields);
@@ -266,6 +275,17 @@ gm_status gm__vwriter_open(gm_ctx *ctx, const char *dir, const gm__layer_def *de
     if (w->shp_tmp && (st = gm__shp_open(ctx, w->shp_tmp, w->shp_label, def,
                                          (const char(*)[11])w->names, &w->shp)) != GM_OK)
         goto fail;
+    if (formats & GM__FMT_GPKG) {
+        gm__gpkg *gp = gm__gpkg_of(ctx, dir);
+        if (!gp) {
+            st = gm__err(ctx, GM_E_ARG,
+                         "layer %s: no %s is being written in %s (gm__gpkg_begin first)", n,
+                         GM__GPKG_NAME, dir);
+            goto fail;
+        }
+        if ((st = gm__gpkg_layer_open(gp, def, &w->gp)) != GM_OK)
+            goto fail;
+    }
     *out = w;
     return GM_OK;
 
@@ -312,6 +332,8 @@ gm_status gm__vwriter_add_point(gm__vwriter *w, const gm__value *values, double 
         return st;
     if (w->shp && (st = sticky(w, gm__shp_add_point(w->shp, values, x, y))) != GM_OK)
         return st;
+    if (w->gp && (st = sticky(w, gm__gpkg_add_point(w->gp, values, x, y))) != GM_OK)
+        return st;
     w->nfeatures++;
     return GM_OK;
 }
@@ -326,6 +348,8 @@ static bool type_fits(gm__gtype layer, int geos_type)
                geos_type == GEOS_MULTILINESTRING;
     case GM__GT_POLYGON:
         return geos_type == GEOS_POLYGON || geos_type == GEOS_MULTIPOLYGON;
+    case GM__GT_NONE:
+        break;
     }
     return false;
 }
@@ -338,6 +362,11 @@ gm_status gm__vwriter_add_geos(gm__vwriter *w, const gm__value *values, const vo
     GEOSContextHandle_t h = gm__geos(w->ctx);
     if (!h)
         return sticky(w, gm__err(w->ctx, GM_E_NOMEM, "could not start GEOS"));
+    if (!geom && w->def->geom == GM__GT_NONE) {
+        if ((st = sticky(w, gm__gpkg_add_geos(w->gp, values, NULL))) == GM_OK)
+            w->nfeatures++;
+        return st;
+    }
     if (!geom) {
         /* No geometry (a site whose catchment is empty): written as a null one,
          * through an empty geometry of the layer's type. */
@@ -363,6 +392,8 @@ gm_status gm__vwriter_add_geos(gm__vwriter *w, const gm__value *values, const vo
     if (w->gj && (st = sticky(w, gm__geojson_add_geos(w->gj, values, geom))) != GM_OK)
         return st;
     if (w->shp && (st = sticky(w, gm__shp_add_geos(w->shp, values, geom))) != GM_OK)
+        return st;
+    if (w->gp && (st = sticky(w, gm__gpkg_add_geos(w->gp, values, geom))) != GM_OK)
         return st;
     w->nfeatures++;
     return GM_OK;
@@ -398,6 +429,13 @@ gm_status gm__vwriter_close(gm__vwriter *w)
             gm__shp_abort(w->shp);
         w->shp = NULL;
     }
+    if (w->gp) {
+        if (st == GM_OK)
+            st = gm__gpkg_layer_close(w->gp);
+        else
+            gm__gpkg_layer_abort(w->gp);
+        w->gp = NULL;
+    }
     /* Every file is complete; now put them in place.  A failed rename here
      * (another process removed the folder?) leaves the renamed files and
      * removes the rest. */
@@ -423,6 +461,7 @@ void gm__vwriter_abort(gm__vwriter *w)
         return;
     gm__geojson_abort(w->gj);
     gm__shp_abort(w->shp);
+    gm__gpkg_layer_abort(w->gp);
     remove_temps(w);
     free_writer(w);
 }

@@ -70,6 +70,8 @@ static bool parse_formats(const char *v, unsigned *out)
             f |= GM__FMT_GEOJSON;
         else if (!strcasecmp(tok, "shapefile") || !strcasecmp(tok, "shp"))
             f |= GM__FMT_SHAPEFILE;
+        else if (!strcasecmp(tok, "gpkg") || !strcasecmp(tok, "geopackage"))
+            f |= GM__FMT_GPKG;
         else
             return false;
     }
@@ -600,7 +602,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         } else if (!strcmp(key, "formats")) {
             if (!parse_formats(value, &cfg->formats))
                 return fail(ps, GM_E_CONFIG,
-                            "[run] formats = %s: list geojson and/or shapefile, comma separated",
+                            "[run] formats = %s: list geojson, shapefile and/or gpkg, comma "
+                            "separated",
                             value);
         } else if (!strcmp(key, "suppress_below")) {
             char *end;
@@ -789,7 +792,7 @@ gm_status gm_config_load(gm_ctx *ctx, const char *path, gm_config **out)
     cfg->postcodes.format = gm__strdup("onspd");
     cfg->postcodes.crs = gm__strdup("EPSG:27700");
     cfg->postcodes.header = true;
-    cfg->formats = GM__FMT_GEOJSON | GM__FMT_SHAPEFILE;
+    cfg->formats = GM__FMT_GEOJSON | GM__FMT_SHAPEFILE | GM__FMT_GPKG;
     cfg->suppress_below = 5;
     /* Travel defaults: docs/config.md gives the sources. */
     cfg->travel.modes = GM__TM_CAR | GM__TM_WALK | GM__TM_CYCLE;

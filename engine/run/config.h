@@ -61,7 +61,7 @@ struct gm_config {
     char *dir;       /* its folder */
     char *name;
     char *output;    /* resolved output folder */
-    unsigned formats; /* GM__FMT_* bits from engine/io/vwriter.h */
+    unsigned formats; /* GM__FMT_* bits from engine/io/vwriter.h (GM__FMT_GPKG: gapmap.gpkg) */
     int suppress_below;
 
     struct {

@@ -38,7 +38,8 @@ gm_status gm__write_customer_layer(gm_ctx *ctx, const char *dir, unsigned format
                                    const gm_inputs *in)
 {
     const gm__layer_def def = {"customers", GM__GT_POINT,
-                               sizeof CUSTOMER_FIELDS / sizeof *CUSTOMER_FIELDS, CUSTOMER_FIELDS};
+                               sizeof CUSTOMER_FIELDS / sizeof *CUSTOMER_FIELDS, CUSTOMER_FIELDS,
+                               "Customers at their postcode centroids (restricted: personal data)"};
     size_t nc, ns;
     const gm_customer *cs = gm_inputs_customers(in, &nc);
     const gm_site *sites = gm_inputs_sites(in, &ns);
@@ -107,7 +108,7 @@ static const gm__field_def SITE_FIELDS[] = {
 gm_status gm__write_site_layer(gm_ctx *ctx, const char *dir, unsigned formats, const gm_inputs *in)
 {
     const gm__layer_def def = {"providers", GM__GT_POINT, sizeof SITE_FIELDS / sizeof *SITE_FIELDS,
-                               SITE_FIELDS};
+                               SITE_FIELDS, "Provider sites with their places, prices and status"};
     size_t nc, ns;
     const gm_customer *cs = gm_inputs_customers(in, &nc);
     const gm_site *sites = gm_inputs_sites(in, &ns);

@@ -9,6 +9,7 @@
 
 #include "../inputs/inputs_impl.h"
 #include "../io/csvout.h"
+#include "../io/gpkg.h"
 #include "../io/manifest.h"
 #include "../io/qgsproj.h"
 #include "../io/vwriter.h"
@@ -209,6 +210,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     gm__ranking *rank = NULL;
     gm__rank_in rin;
     bool *in_area = NULL;
+    gm__gpkg *gpkg = NULL;
     memset(&jin, 0, sizeof jin);
     memset(&rin, 0, sizeof rin);
     gm_status st;
@@ -290,7 +292,9 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     /* 6. Outputs. */
     if ((st = make_dir(ctx, cfg->output)) != GM_OK)
         goto cleanup;
-    char names[128][64]; /* every file the run writes: 89 on the sample */
+    if ((cfg->formats & GM__FMT_GPKG) && (st = gm__gpkg_begin(ctx, cfg->output, &gpkg)) != GM_OK)
+        goto cleanup;
+    char names[128][64]; /* every file the run writes: 90 on the sample */
     size_t nout = 0;
     if (stages & GM_STAGE_LAYERS) {
         gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
@@ -396,6 +400,13 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     if ((st = write_rejects(ctx, cfg->output, lists, counts, 3, &sum)) != GM_OK)
         goto cleanup;
     snprintf(names[nout++], 64, "rejects.csv");
+    bool gpkg_out = false; /* every layer is in: publish gapmap.gpkg */
+    st = gpkg ? gm__gpkg_commit(gpkg, &gpkg_out) : GM_OK;
+    gpkg = NULL;
+    if (st != GM_OK)
+        goto cleanup;
+    if (gpkg_out)
+        snprintf(names[nout++], 64, "%s", GM__GPKG_NAME);
     const char *outs[128];
     for (size_t i = 0; i < nout; i++)
         outs[i] = names[i];
@@ -431,6 +442,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         *summary = sum;
 
 cleanup:
+    gm__gpkg_abort(gpkg);
     gm__journeys_free(jrn);
     gm__ranking_free(rank);
     gm__free(in_area);
