@@ -122,3 +122,26 @@ cleanup:
     VSIFCloseL(fp);
     return st;
 }
+
+void gm__ogr_set_fields(const gm__layer_def *def, OGRFeatureH f, const gm__value *values)
+{
+    for (size_t i = 0; i < def->nfields; i++) {
+        int k = (int)i;
+        const gm__value *v = &values[i];
+        if (gm__value_is_null(def->fields[i].type, v)) {
+            OGR_F_SetFieldNull(f, k);
+            continue;
+        }
+        switch (def->fields[i].type) {
+        case GM__FT_STRING:
+            OGR_F_SetFieldString(f, k, v->s);
+            break;
+        case GM__FT_INT:
+            OGR_F_SetFieldInteger64(f, k, (GIntBig)v->i);
+            break;
+        case GM__FT_REAL:
+            OGR_F_SetFieldDouble(f, k, v->d);
+            break;
+        }
+    }
+}

@@ -9,6 +9,7 @@
 
 #include "../core/core.h"
 #include "vsi.h"
+#include "vwriter.h"
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -34,5 +35,9 @@ gm_status gm__gdal_layer_crs(gm_ctx *ctx, OGRLayerH layer, const char *fallback,
 
 /* The layers of a data set as "a, b, c" for a message (truncated to fit). */
 void gm__gdal_layer_list(GDALDatasetH ds, char *buf, size_t size);
+
+/* Set an OGR feature's fields from values in def's field order (nulls as
+ * gm__value_is_null says): the GeoJSON and GeoPackage writers share it. */
+void gm__ogr_set_fields(const gm__layer_def *def, OGRFeatureH f, const gm__value *values);
 
 #endif

@@ -20,6 +20,8 @@
  */
 #include "geojson.h"
 
+#include "gdalutil.h"
+
 #include "../geo/crs.h"
 #include "../geo/geoctx.h"
 
@@ -84,30 +86,6 @@ static const char *gdal_reason(const gm__geojson *g)
     return g->gdal_msg[0] ? g->gdal_msg : "no detail from GDAL";
 }
 
-static void set_fields(gm__geojson *g, OGRFeatureH f, const gm__value *values)
-{
-    const gm__layer_def *def = g->def;
-    for (size_t i = 0; i < def->nfields; i++) {
-        int k = (int)i;
-        const gm__value *v = &values[i];
-        if (gm__value_is_null(def->fields[i].type, v)) {
-            OGR_F_SetFieldNull(f, k);
-            continue;
-        }
-        switch (def->fields[i].type) {
-        case GM__FT_STRING:
-            OGR_F_SetFieldString(f, k, v->s);
-            break;
-        case GM__FT_INT:
-            OGR_F_SetFieldInteger64(f, k, (GIntBig)v->i);
-            break;
-        case GM__FT_REAL:
-            OGR_F_SetFieldDouble(f, k, v->d);
-            break;
-        }
-    }
-}
-
 /* Write a feature; takes ownership of geom (NULL for a null geometry). */
 static gm_status write_feature(gm__geojson *g, const gm__value *values, OGRGeometryH geom)
 {
@@ -117,7 +95,7 @@ static gm_status write_feature(gm__geojson *g, const gm__value *values, OGRGeome
         OGR_G_DestroyGeometry(geom);
         return gm__err(g->ctx, GM_E_NOMEM, "%s: out of memory making a feature", g->label);
     }
-    set_fields(g, f, values);
+    gm__ogr_set_fields(g->def, f, values);
     if (geom && OGR_F_SetGeometryDirectly(f, geom) != OGRERR_NONE) {
         st = gm__err(g->ctx, GM_E_GDAL, "%s: cannot set a feature geometry: %s", g->label,
                      gdal_reason(g));

@@ -398,30 +398,6 @@ static gm_status check_live(gm__gpkg_layer *l)
     return GM_OK;
 }
 
-static void set_fields(gm__gpkg_layer *l, OGRFeatureH f, const gm__value *values)
-{
-    const gm__layer_def *def = l->def;
-    for (size_t i = 0; i < def->nfields; i++) {
-        int k = (int)i;
-        const gm__value *v = &values[i];
-        if (gm__value_is_null(def->fields[i].type, v)) {
-            OGR_F_SetFieldNull(f, k);
-            continue;
-        }
-        switch (def->fields[i].type) {
-        case GM__FT_STRING:
-            OGR_F_SetFieldString(f, k, v->s);
-            break;
-        case GM__FT_INT:
-            OGR_F_SetFieldInteger64(f, k, (GIntBig)v->i);
-            break;
-        case GM__FT_REAL:
-            OGR_F_SetFieldDouble(f, k, v->d);
-            break;
-        }
-    }
-}
-
 /* Write a feature; takes ownership of geom (NULL for a null geometry). */
 static gm_status write_feature(gm__gpkg_layer *l, scope *s, const gm__value *values,
                                OGRGeometryH geom)
@@ -433,7 +409,7 @@ static gm_status write_feature(gm__gpkg_layer *l, scope *s, const gm__value *val
         return gm__err(l->ctx, GM_E_NOMEM, "%s: out of memory making a feature", l->label);
     }
     if (values)
-        set_fields(l, f, values);
+        gm__ogr_set_fields(l->def, f, values);
     if (geom && OGR_F_SetGeometryDirectly(f, geom) != OGRERR_NONE) {
         st = gm__err(l->ctx, GM_E_GDAL, "%s, feature %" PRIu64 ": cannot set its geometry: %s",
                      l->label, l->nfeatures + 1, why(s));
