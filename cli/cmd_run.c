@@ -56,22 +56,31 @@ void cli_print_summary(const gm_run_summary *s, const char *out)
     }
     static const char *const mode_names[] = {"car", "walk", "walk_slow", "cycle", "bus"};
     if (s->coverage) {
-        printf("Coverage: ");
-        if (s->pct_customers_within == s->pct_customers_within) /* not NaN */
-            printf("%.1f%% of customers have a suitable site within %g min by %s; ", s->pct_customers_within,
-                   s->gap_minutes, mode_names[s->gap_mode < 5 ? s->gap_mode : 0]);
-        printf("%zu of %zu zones underserved, merged into %zu gap area%s (ranked in gaps.csv).\n",
-               s->underserved_zones, s->zones, s->gap_areas, s->gap_areas == 1 ? "" : "s");
+        /* one line per mode: the share of customers within each threshold */
+        for (size_t i = 0; i < s->nwithin; i++) {
+            unsigned m = s->within[i].mode < 5 ? s->within[i].mode : 0;
+            bool first = i == 0 || s->within[i - 1].mode != s->within[i].mode;
+            bool last = i + 1 == s->nwithin || s->within[i + 1].mode != s->within[i].mode;
+            if (first)
+                printf("Coverage by %s: customers with a suitable site within ", mode_names[m]);
+            printf("%g min %.1f%%%s", s->within[i].minutes, s->within[i].pct, last ? ".\n" : ", ");
+        }
+        printf("Gaps: %zu of %zu zones underserved (judged at %g min by %s), merged into %zu gap area%s "
+               "(ranked in shareable/gaps.csv).\n",
+               s->underserved_zones, s->zones, s->gap_minutes, mode_names[s->gap_mode < 5 ? s->gap_mode : 0],
+               s->gap_areas, s->gap_areas == 1 ? "" : "s");
     }
     if (s->journeys)
         printf("Journeys: %zu current placements checked against the travel goals, %zu flagged for review "
-               "(journeys_review.csv).\n",
+               "(restricted/journeys_review.csv).\n",
                s->journeys, s->journeys_flagged);
-    printf("Outputs: %zu files in %s/", s->files_written, out);
+    printf("Outputs: %zu files in %s/: open gapmap.qgs in QGIS. shareable/ holds figures fit to share (small "
+           "counts withheld); restricted/ holds personal data, readable by you alone.\n",
+           s->files_written, out);
     if (s->reject_rows || s->warning_rows)
-        printf(" (see %s/rejects.csv for %llu rejected rows and %llu warnings)", out,
-               (unsigned long long)s->reject_rows, (unsigned long long)s->warning_rows);
-    printf("\n");
+        printf("Rejected rows: %llu, with %llu warnings; each is listed with its reason in "
+               "%s/restricted/rejects.csv.\n",
+               (unsigned long long)s->reject_rows, (unsigned long long)s->warning_rows, out);
 }
 
 int cli_run_stages(const cli_cmd *cmd, int argc, char **argv, unsigned stages)

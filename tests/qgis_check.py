@@ -235,7 +235,10 @@ def main(argv):
     app.initQgis()
     status = 0
     try:
-        paths = sorted(os.path.join(args.dir, n) for n in os.listdir(args.dir)
+        # a run's folder keeps its layers in shareable/ and restricted/
+        dirs = [args.dir] + [os.path.join(args.dir, d) for d in ("shareable", "restricted")
+                             if os.path.isdir(os.path.join(args.dir, d))]
+        paths = sorted(os.path.join(d, n) for d in dirs for n in os.listdir(d)
                        if n.endswith((".geojson", ".shp")) and not n.startswith("."))
         if not paths:
             raise CheckError("%s: no .geojson or .shp layers" % args.dir)

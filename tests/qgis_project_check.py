@@ -81,7 +81,9 @@ def qml_facts(path):
 def check_layer(core, project, folder, ml):
     lid = ml.findtext("id")
     source = ml.findtext("datasource")
-    if not source or not source.startswith("./") or "/" in source[2:]:
+    # beside the project, or one plain sub-folder down (shareable/, restricted/)
+    parts = source[2:].split("/") if source and source.startswith("./") else []
+    if not parts or len(parts) > 2 or any(not p or p.startswith(".") for p in parts):
         raise CheckError("layer %s: data source %r is not a relative path in the project's folder"
                          % (lid, source))
     layer = project.mapLayer(lid)

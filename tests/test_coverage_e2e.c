@@ -49,9 +49,7 @@ static void teardown(void)
 
 static const char *out(const char *name)
 {
-    static char buf[4200];
-    snprintf(buf, sizeof buf, "%s/%s", outdir, name);
-    return buf;
+    return gmt_out(outdir, name);
 }
 
 /* ---- reading layers ------------------------------------------------------ */
@@ -279,7 +277,7 @@ static void box_centre(const char *place, double *x, double *y)
 static int gap_rank_at(const char *dir, double x, double y)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/gaps.shp", dir);
+    snprintf(path, sizeof path, "%s", gmt_out(dir, "gaps.shp"));
     static const char *const gf[] = {"rank"};
     size_t n;
     feat *g = read_layer(path, gf, 1, &n);
@@ -458,7 +456,7 @@ Test(coverage_e2e, without_zones_a_hexagon_grid_tiles_the_county, .init = setup,
     cr_assert(gmt_run_cached(GM_TEST_GAPMAP_EXE, ini, o2, in, 1, &log), "gapmap run %s failed:\n%s", ini,
               log ? log : "");
     char path[4300];
-    snprintf(path, sizeof path, "%s/zones.shp", o2);
+    snprintf(path, sizeof path, "%s", gmt_out(o2, "zones.shp"));
     static const char *const zf[] = {"zone_id", "postcodes"};
     size_t nz;
     feat *z = read_layer(path, zf, 2, &nz);

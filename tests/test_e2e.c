@@ -80,9 +80,7 @@ static void setup(void)
 
 static const char *out(const char *name)
 {
-    static char buf[4200];
-    snprintf(buf, sizeof buf, "%s/%s", outdir, name);
-    return buf;
+    return gmt_out(outdir, name);
 }
 
 Test(e2e, counts_reconcile_with_the_input_files, .init = setup, .timeout = 300)
@@ -164,56 +162,62 @@ Test(e2e, no_output_contains_a_customer_name, .init = setup, .timeout = 300)
         free(texts[i]);
     close_csv(t, ctx);
 
-    /* The GeoPackage is binary (SQLite pages): search its bytes. */
-    size_t n = 0;
-    char *gp = gmt_slurp(out("gapmap.gpkg"), &n);
-    cr_assert_not_null(gp);
-    gm__table *t2 = open_csv(gmt_src("geodata/customers.csv"), &ctx);
-    long checked = 0;
-    while (gm__table_next(t2, &eof) == GM_OK && !eof) {
-        const char *name = gm__table_get(t2, (size_t)col);
-        if (strlen(name) < 4)
-            continue;
-        checked++;
-        cr_assert_not(has_bytes(gp, n, name), "gapmap.gpkg contains the name '%s'", name);
+    /* The GeoPackages are binary (SQLite pages): search their bytes. */
+    static const char *const gpkgs[] = {"shareable/gapmap.gpkg", "restricted/gapmap.gpkg"};
+    for (int g = 0; g < 2; g++) {
+        size_t n = 0;
+        char *gp = gmt_slurp(gmt_path(outdir, gpkgs[g]), &n);
+        cr_assert_not_null(gp, "%s", gpkgs[g]);
+        gm__table *t2 = open_csv(gmt_src("geodata/customers.csv"), &ctx);
+        long checked = 0;
+        while (gm__table_next(t2, &eof) == GM_OK && !eof) {
+            const char *name = gm__table_get(t2, (size_t)col);
+            if (strlen(name) < 4)
+                continue;
+            checked++;
+            cr_assert_not(has_bytes(gp, n, name), "%s contains the name '%s'", gpkgs[g], name);
+        }
+        cr_assert_eq(checked, names);
+        /* the search itself finds what is there */
+        cr_assert(has_bytes(gp, n, g ? "customer_id" : "site_id"), "the search finds a field name");
+        close_csv(t2, ctx);
+        free(gp);
     }
-    cr_assert_eq(checked, names);
-    /* the search itself finds what is there */
-    cr_assert(has_bytes(gp, n, "customer_id"), "the search finds a field name");
-    close_csv(t2, ctx);
-    free(gp);
 }
 
-/* Every layer the run wrote as GeoJSON is a table of gapmap.gpkg with the
- * same features, in British National Grid; the small CSV-only tables are
- * there without geometry; the file is a GeoPackage by its own header. */
-Test(e2e, the_geopackage_holds_every_layer_with_its_geojson_count, .init = setup, .timeout = 300)
+/* Every layer the run wrote as GeoJSON is a table of the GeoPackage in the
+ * same folder with the same features, in British National Grid; the small
+ * CSV-only tables are there without geometry; each file is a GeoPackage by
+ * its own header. */
+static void check_gpkg(const char *folder, int want_layers, const char *const *tables, int ntables)
 {
+    char dir[4200], gpkg[4300];
+    snprintf(dir, sizeof dir, "%s/%s", outdir, folder);
+    snprintf(gpkg, sizeof gpkg, "%s/gapmap.gpkg", dir);
     size_t n = 0;
-    unsigned char *head = (unsigned char *)gmt_slurp(out("gapmap.gpkg"), &n);
-    cr_assert(head && n > 100, "no gapmap.gpkg in %s", outdir);
+    unsigned char *head = (unsigned char *)gmt_slurp(gpkg, &n);
+    cr_assert(head && n > 100, "no gapmap.gpkg in %s", dir);
     cr_assert(!memcmp(head, "SQLite format 3", 16));
     cr_assert(!memcmp(head + 68, "GPKG", 4), "application id (GeoPackage requirement 2)");
     free(head);
 
     const char *const drivers[] = {"GPKG", NULL};
-    GDALDatasetH ds = GDALOpenEx(out("gapmap.gpkg"), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
-    cr_assert_not_null(ds, "GDAL cannot open gapmap.gpkg: %s", CPLGetLastErrorMsg());
+    GDALDatasetH ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    cr_assert_not_null(ds, "GDAL cannot open %s: %s", gpkg, CPLGetLastErrorMsg());
 
-    /* The layers are whatever .geojson files the run wrote. */
-    DIR *d = opendir(outdir);
+    /* The layers are whatever .geojson files the run wrote there. */
+    DIR *d = opendir(dir);
     cr_assert_not_null(d);
     int nlayers = 0;
     for (struct dirent *e; (e = readdir(d));) {
         size_t len = strlen(e->d_name);
         if (len <= 8 || strcmp(e->d_name + len - 8, ".geojson"))
             continue;
-        char name[256], gj[300], epsg[16];
+        char name[256], epsg[16];
         snprintf(name, sizeof name, "%.*s", (int)(len - 8), e->d_name);
-        snprintf(gj, sizeof gj, "%s", e->d_name);
-        long want = gmt_layer_count(out(gj), epsg);
+        long want = gmt_layer_count(gmt_path(dir, e->d_name), epsg);
         OGRLayerH l = GDALDatasetGetLayerByName(ds, name);
-        cr_assert_not_null(l, "gapmap.gpkg has no table %s", name);
+        cr_assert_not_null(l, "%s has no table %s", gpkg, name);
         cr_assert_eq((long)OGR_L_GetFeatureCount(l, 1), want, "%s: %ld features in the GeoJSON, %ld in the GeoPackage",
                      name, want, (long)OGR_L_GetFeatureCount(l, 1));
         OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
@@ -224,30 +228,31 @@ Test(e2e, the_geopackage_holds_every_layer_with_its_geojson_count, .init = setup
         nlayers++;
     }
     closedir(d);
-    cr_assert_eq(nlayers, 10, "customers, providers, 5 coverage layers, journeys, ranking, boundary");
-    static const char *const tables[] = {"journeys_summary", "assignment", "spend"};
-    for (int k = 0; k < 3; k++) {
+    cr_assert_eq(nlayers, want_layers, "%s: %d layers", folder, nlayers);
+    for (int k = 0; k < ntables; k++) {
         OGRLayerH l = GDALDatasetGetLayerByName(ds, tables[k]);
-        cr_assert_not_null(l, "gapmap.gpkg has no table %s", tables[k]);
+        cr_assert_not_null(l, "%s has no table %s", gpkg, tables[k]);
         cr_assert_eq(OGR_L_GetGeomType(l), wkbNone);
         char csv[64];
         snprintf(csv, sizeof csv, "%s.csv", tables[k]);
-        gmt_csv c = gmt_csv_in(outdir, csv);
+        gmt_csv c = gmt_csv_in(dir, csv);
         cr_assert_eq((long)OGR_L_GetFeatureCount(l, 1), (long)c.nrows, "%s", tables[k]);
         gmt_csv_free(&c);
     }
-    cr_assert_eq(GDALDatasetGetLayerCount(ds), nlayers + 3, "no other table");
+    cr_assert_eq(GDALDatasetGetLayerCount(ds), nlayers + ntables, "no other table");
     GDALClose(ds);
 
     /* The manifest lists it with its size, and records the format. */
     cJSON *m = gmt_read_json(out("manifest.json"));
     const cJSON *o, *found = NULL;
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s/gapmap.gpkg", folder);
     cJSON_ArrayForEach(o, cJSON_GetObjectItem(m, "outputs"))
-        if (!strcmp(cJSON_GetObjectItem(o, "path")->valuestring, "gapmap.gpkg"))
+        if (!strcmp(cJSON_GetObjectItem(o, "path")->valuestring, rel))
             found = o;
-    cr_assert_not_null(found, "manifest.json does not list gapmap.gpkg");
+    cr_assert_not_null(found, "manifest.json does not list %s", rel);
     struct stat sb;
-    cr_assert_eq(stat(out("gapmap.gpkg"), &sb), 0);
+    cr_assert_eq(stat(gpkg, &sb), 0);
     cr_assert_eq((long long)cJSON_GetObjectItem(found, "bytes")->valuedouble, (long long)sb.st_size);
     const cJSON *fm = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "settings"), "run"), "formats");
     bool gp = false;
@@ -255,6 +260,92 @@ Test(e2e, the_geopackage_holds_every_layer_with_its_geojson_count, .init = setup
         gp |= !strcmp(o->valuestring, "gpkg");
     cr_assert(gp, "settings.run.formats lacks gpkg");
     cJSON_Delete(m);
+}
+
+Test(e2e, each_geopackage_holds_its_folders_layers_with_their_geojson_counts, .init = setup, .timeout = 300)
+{
+    /* providers, 5 coverage layers and the boundary; journeys and spend summaries */
+    static const char *const share[] = {"journeys_summary", "spend"};
+    check_gpkg("shareable", 7, share, 2);
+    /* customers, journeys, ranking; the assignment */
+    static const char *const restr[] = {"assignment"};
+    check_gpkg("restricted", 3, restr, 1);
+}
+
+/* The output folder in two halves (DESIGN.md): shareable/ holds aggregates and
+ * nothing about one customer; restricted/ holds every file with a row per
+ * customer, owner-only, and stays so when a rerun finds it opened up. */
+Test(e2e, outputs_are_split_into_shareable_and_restricted, .init = setup, .timeout = 300)
+{
+    cr_assert_str_eq(gmt_listing(outdir), "gapmap.qgs manifest.json restricted shareable");
+    static const char *const personal[] = {
+        "customers.geojson", "customers.shp", "customers.dbf", "journeys.geojson", "journeys.csv",
+        "journeys_review.csv", "ranking.geojson", "ranking.csv", "eligibility.csv", "assignment.csv",
+        "matrix.csv", "nearest.csv", "rejects.csv", "gapmap.gpkg"};
+    char restr[4200];
+    snprintf(restr, sizeof restr, "%s/restricted", outdir);
+    struct stat sb;
+    cr_assert_eq(stat(restr, &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0700, "restricted/ is %o, not owner-only", sb.st_mode & 07777);
+    for (size_t k = 0; k < sizeof personal / sizeof *personal; k++) {
+        cr_assert_eq(stat(gmt_path(restr, personal[k]), &sb), 0, "no restricted/%s", personal[k]);
+        cr_assert_eq(sb.st_mode & 07777, 0600, "restricted/%s is %o", personal[k], sb.st_mode & 07777);
+    }
+    /* Every file in restricted/ is owner-only; no shareable text names a
+     * customer id or carries a customer's postcode column. */
+    cJSON *m = gmt_read_json(out("manifest.json"));
+    const cJSON *o;
+    int nshare = 0, nrestr = 0;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(m, "outputs")) {
+        const char *rel = cJSON_GetObjectItem(o, "path")->valuestring;
+        cr_assert_eq(stat(gmt_path(outdir, rel), &sb), 0, "%s", rel);
+        if (!strncmp(rel, "restricted/", 11)) {
+            nrestr++;
+            cr_assert_eq(sb.st_mode & 07777, 0600, "%s is %o", rel, sb.st_mode & 07777);
+            continue;
+        }
+        if (strncmp(rel, "shareable/", 10)) {
+            cr_assert_str_eq(rel, "gapmap.qgs", "only the project sits beside the two folders");
+            continue;
+        }
+        nshare++;
+        size_t len = strlen(rel);
+        bool text = len > 4 && (!strcmp(rel + len - 4, ".csv") || !strcmp(rel + len - 4, ".qgs") ||
+                                !strcmp(rel + len - 5, ".json") || !strcmp(rel + len - 8, ".geojson"));
+        if (!text)
+            continue;
+        char *body = gmt_slurp(gmt_path(outdir, rel), NULL);
+        cr_assert_null(strstr(body, "customer_id"), "%s names customers", rel);
+        cr_assert_null(strstr(body, "restricted/"), "%s points into restricted/", rel);
+        free(body);
+    }
+    cr_assert_geq(nshare, 40);
+    cr_assert_geq(nrestr, 30);
+    cJSON_Delete(m);
+    /* the project in the output folder opens both halves */
+    char *qgs = gmt_slurp(out("gapmap.qgs"), NULL);
+    cr_assert(strstr(qgs, "./restricted/customers.geojson") && strstr(qgs, "./shareable/zones.geojson"));
+    free(qgs);
+
+    /* A copy or an earlier tool left restricted/ open: the next run closes it. */
+    char second[4200], cmd[9000];
+    snprintf(second, sizeof second, "%s-open", outdir);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && cp -r '%s' '%s' && chmod -R go+rX '%s/restricted' && "
+             "cp '%s/restricted/matrix.csv' '%s/matrix.csv'",
+             second, outdir, second, second, second, second);
+    cr_assert_eq(gmt_system(cmd), 0);
+    cr_assert_eq(run_gapmap("", second), 0);
+    /* ... and warns of personal data an older gapmap left beside the folders */
+    char logp[4300];
+    snprintf(logp, sizeof logp, "%s.log", second);
+    char *log = gmt_slurp(logp, NULL);
+    cr_assert(log && strstr(log, "matrix.csv") && strstr(log, "older gapmap"), "%s", log ? log : "(no log)");
+    free(log);
+    cr_assert_eq(stat(gmt_path(second, "restricted"), &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0700);
+    cr_assert_eq(stat(gmt_path(second, "restricted/matrix.csv"), &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0600);
 }
 
 Test(e2e, a_customer_point_is_its_postcode_centroid, .init = setup, .timeout = 300)
@@ -297,14 +388,64 @@ Test(e2e, a_customer_point_is_its_postcode_centroid, .init = setup, .timeout = 3
     GDALClose(ds);
 }
 
+/* manifest.json without its "timings" (measured, so never the same twice). */
+static char *manifest_less_timings(const char *dir)
+{
+    cJSON *m = gmt_read_json(gmt_path(dir, "manifest.json"));
+    cr_assert(cJSON_IsObject(cJSON_GetObjectItem(m, "timings")), "%s: manifest.json has no timings", dir);
+    cJSON_DeleteItemFromObject(m, "timings");
+    char *text = cJSON_Print(m);
+    cJSON_Delete(m);
+    return text;
+}
+
 Test(e2e, a_second_run_is_byte_identical, .init = setup, .timeout = 300)
 {
     char second[4200];
     snprintf(second, sizeof second, "%s2", outdir);
+    char rm[4300];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", second);
+    cr_assert_eq(gmt_system(rm), 0);
     cr_assert_eq(run_gapmap("", second), 0);
     char cmd[9000];
-    snprintf(cmd, sizeof cmd, "diff -r '%s' '%s' >/dev/null", outdir, second);
+    snprintf(cmd, sizeof cmd, "diff -r -x manifest.json '%s' '%s' >/dev/null", outdir, second);
     cr_assert_eq(gmt_system(cmd), 0, "outputs differ between two runs of the same job");
+    char *a = manifest_less_timings(outdir), *b = manifest_less_timings(second);
+    cr_assert_str_eq(a, b, "manifest.json differs beyond its timings");
+    free(a);
+    free(b);
+}
+
+/* Each stage's timing and what it made: counts agree with the rest of the
+ * manifest, the times are real and add up. */
+Test(e2e, the_manifest_times_every_stage, .init = setup, .timeout = 300)
+{
+    cJSON *m = gmt_read_json(out("manifest.json"));
+    const cJSON *t = cJSON_GetObjectItem(m, "timings");
+    static const char *const want[] = {"postcodes", "inputs", "travel", "coverage", "journeys", "ranking", "outputs"};
+    const cJSON *s;
+    size_t k = 0;
+    double wall = 0;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(t, "stages")) {
+        cr_assert_lt(k, 7);
+        cr_assert_str_eq(cJSON_GetObjectItem(s, "stage")->valuestring, want[k]);
+        double w = cJSON_GetObjectItem(s, "wall_s")->valuedouble, c = cJSON_GetObjectItem(s, "cpu_s")->valuedouble;
+        cr_assert(w >= 0 && c >= 0 && cJSON_GetObjectItem(s, "peak_rss_mb")->valuedouble > 1, "%s", want[k]);
+        cr_assert(strlen(cJSON_GetObjectItem(s, "items_are")->valuestring) > 3);
+        wall += w;
+        k++;
+    }
+    cr_assert_eq(k, 7);
+    cr_assert_float_eq(cJSON_GetObjectItem(t, "wall_s")->valuedouble, wall, 0.01);
+    cr_assert_gt(wall, 0.5, "the sample run takes seconds, not nothing");
+    const cJSON *st = cJSON_GetObjectItem(t, "stages");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(st, 0), "items")->valuedouble,
+                 jnum(m, "counts.postcode_directory.loaded"));
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(st, 1), "items")->valuedouble,
+                 jnum(m, "counts.customers.rows") + jnum(m, "counts.sites.rows"));
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(st, 6), "items")->valuedouble,
+                 (double)cJSON_GetArraySize(cJSON_GetObjectItem(m, "outputs")));
+    cJSON_Delete(m);
 }
 
 Test(e2e, cli_usage_and_bad_input_exit_codes, .timeout = 60)
@@ -643,10 +784,12 @@ Test(e2e, configured_car_speeds_change_the_routes, .init = setup, .timeout = 300
     cr_assert_eq(gmt_system(cmd), 0);
     /* travel times alone draw no layer: no gapmap.gpkg, and no temporary */
     char outp[4200];
-    snprintf(outp, sizeof outp, "%s/out", dir);
+    snprintf(outp, sizeof outp, "%s/out/restricted", dir);
     cr_assert_null(strstr(gmt_listing(outp), "gpkg"), "%s", gmt_listing(outp));
+    snprintf(outp, sizeof outp, "%s/out/shareable", dir);
+    cr_assert_str_eq(gmt_listing(outp), "", "%s", gmt_listing(outp));
     char slow_path[4200];
-    snprintf(slow_path, sizeof slow_path, "%s/out/matrix.csv", dir);
+    snprintf(slow_path, sizeof slow_path, "%s/out/restricted/matrix.csv", dir);
     size_t nf, ns;
     double *fast = car_times(out("matrix.csv"), &nf);
     double *slow = car_times(slow_path, &ns);

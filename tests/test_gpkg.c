@@ -501,7 +501,7 @@ Test(gpkg, allocation_failures_return_nomem_and_leave_no_geopackage, .init = set
         if (st == GM_OK)
             break;
         cr_assert_eq(st, GM_E_NOMEM, "allocation %ld: %s (%s)", n, gm_status_name(st), gm_ctx_errmsg(ctx));
-        cr_assert_null(ctx->gpkg, "allocation %ld: the session is detached", n);
+        cr_assert_null(ctx->gpkg[0], "allocation %ld: the session is detached", n);
         const char *list = gmt_listing(dir);
         cr_assert_null(strstr(list, "gpkg"), "allocation %ld left %s", n, list);
         failures++;
@@ -549,12 +549,26 @@ Test(gpkg, misuse_is_refused_with_a_message, .init = setup, .fini = teardown)
     cr_assert(strstr(gm_ctx_errmsg(ctx), "gapmap.gpkg") && strstr(gm_ctx_errmsg(ctx), dir), "%s",
               gm_ctx_errmsg(ctx));
     cr_assert_str_eq(gmt_listing(dir), "other", "the GeoJSON's temporary is removed too");
-    gm__gpkg *g = NULL, *g2 = NULL;
+    gm__gpkg *g = NULL, *g2 = NULL, *g3 = NULL;
     cr_assert_eq(gm__gpkg_begin(ctx, dir, &g), GM_OK);
-    /* a second session on the same context, and a session on another folder */
-    cr_assert_eq(gm__gpkg_begin(ctx, other, &g2), GM_E_ARG);
+    /* a second session on the same folder; one on another folder is fine
+     * (shareable/ and restricted/), a third is not */
+    cr_assert_eq(gm__gpkg_begin(ctx, dir, &g2), GM_E_ARG);
     cr_assert_null(g2);
+    cr_assert(strstr(gm_ctx_errmsg(ctx), "already"), "%s", gm_ctx_errmsg(ctx));
     cr_assert_eq(gm__vwriter_open(ctx, other, &sites, GM__FMT_GPKG, &w), GM_E_ARG);
+    cr_assert_eq(gm__gpkg_begin(ctx, other, &g2), GM_OK, "%s", gm_ctx_errmsg(ctx));
+    char third[4300];
+    snprintf(third, sizeof third, "%s/third", other);
+    cr_assert_eq(mkdir(third, 0755), 0);
+    cr_assert_eq(gm__gpkg_begin(ctx, third, &g3), GM_E_ARG);
+    cr_assert_null(g3);
+    cr_assert_eq(gm__gpkg_of(ctx, other), g2);
+    cr_assert_eq(gm__gpkg_of(ctx, dir), g);
+    gm__gpkg_abort(g2);
+    cr_assert_null(ctx->gpkg[1]);
+    cr_assert_null(gm__gpkg_of(ctx, other));
+    cr_assert_eq(rmdir(third), 0);
     /* two tables at once */
     gm__vwriter *w1 = NULL, *w2 = NULL;
     cr_assert_eq(gm__vwriter_open(ctx, dir, &sites, GM__FMT_GPKG, &w1), GM_OK);
@@ -566,7 +580,7 @@ Test(gpkg, misuse_is_refused_with_a_message, .init = setup, .fini = teardown)
     const gm__value row[3] = {{.s = "x"}, {.i = 1}, {.d = 2}};
     cr_assert_eq(gm__vwriter_add_point(w1, row, 1, 2), GM_E_ARG, "its session is gone");
     gm__vwriter_abort(w1);
-    cr_assert_null(ctx->gpkg);
+    cr_assert_null(ctx->gpkg[0]);
     cr_assert_str_eq(gmt_listing(dir), "other");
     /* a folder that is not there */
     char missing[4300];
@@ -579,7 +593,7 @@ Test(gpkg, misuse_is_refused_with_a_message, .init = setup, .fini = teardown)
     cr_assert_eq(mkdir(blocked, 0755), 0);
     cr_assert_eq(gm__gpkg_begin(ctx, other, &g), GM_E_IO);
     cr_assert(strstr(gm_ctx_errmsg(ctx), blocked), "%s", gm_ctx_errmsg(ctx));
-    cr_assert_null(ctx->gpkg);
+    cr_assert_null(ctx->gpkg[0]);
 }
 
 Test(gpkg, a_layer_written_twice_is_replaced, .init = setup, .fini = teardown)

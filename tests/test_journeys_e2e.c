@@ -40,7 +40,7 @@ typedef struct person {
 static person *people(size_t *n)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/customers.geojson", outdir);
+    snprintf(path, sizeof path, "%s", gmt_out(outdir, "customers.geojson"));
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
     cr_assert_not_null(ds);
     OGRLayerH ly = GDALDatasetGetLayer(ds, 0);

@@ -214,7 +214,9 @@ static xmlNodePtr node(xmlDocPtr d, const char *expr, xmlXPathObjectPtr *keep)
 static void assert_style_copied(xmlDocPtr p, const char *dir, const char *stem)
 {
     char path[4200], expr[256];
-    snprintf(path, sizeof path, "%s/%s.qml", dir, stem);
+    char qml[256];
+    snprintf(qml, sizeof qml, "%s.qml", stem);
+    snprintf(path, sizeof path, "%s", gmt_out(dir, qml));
     xmlDocPtr q = xmlReadFile(path, NULL, XML_PARSE_NOBLANKS | XML_PARSE_NONET);
     cr_assert_not_null(q, "%s", path);
     xmlXPathObjectPtr ko, kq;
@@ -708,11 +710,13 @@ Test(qgsproj, qgis_opens_the_fixture_project_and_the_check_catches_a_wrong_style
 static const struct {
     const char *group, *stem;
     bool checked;
+    const char *folder;
 } sample_tree[] = {
-    {"Providers", "providers", true}, {"Providers", "ranking", false},  {"People", "customers", false},
-    {"People", "journeys", false},    {"Gaps", "gaps", true},           {"Gaps", "zones", true},
-    {"Access", "coverage", false},    {"Access", "partition", false},   {"Access", "catchments", false},
-    {"Base", "boundary", true},
+    {"Providers", "providers", true, "shareable"}, {"Providers", "ranking", false, "restricted"},
+    {"People", "customers", false, "restricted"},  {"People", "journeys", false, "restricted"},
+    {"Gaps", "gaps", true, "shareable"},           {"Gaps", "zones", true, "shareable"},
+    {"Access", "coverage", false, "shareable"},    {"Access", "partition", false, "shareable"},
+    {"Access", "catchments", false, "shareable"},  {"Base", "boundary", true, "shareable"},
 };
 #define NSAMPLE (sizeof sample_tree / sizeof *sample_tree)
 
@@ -736,7 +740,7 @@ Test(qgsproj, the_sample_run_writes_a_project_of_every_layer, .init = setup, .fi
         snprintf(expr, sizeof expr, "string((//layer-tree-layer)[%zu]/@checked)", i + 1);
         assert_xs(d, expr, sample_tree[i].checked ? "Qt::Checked" : "Qt::Unchecked");
         snprintf(expr, sizeof expr, "string(/qgis/projectlayers/maplayer[%zu]/datasource)", i + 1);
-        snprintf(want, sizeof want, "./%s.geojson", sample_tree[i].stem);
+        snprintf(want, sizeof want, "./%s/%s.geojson", sample_tree[i].folder, sample_tree[i].stem);
         assert_xs(d, expr, want);
         assert_style_copied(d, dir, sample_tree[i].stem);
     }
@@ -744,7 +748,7 @@ Test(qgsproj, the_sample_run_writes_a_project_of_every_layer, .init = setup, .fi
      * fields, not by the list above. */
     for (size_t i = 0; i < NSAMPLE; i++) {
         char path[4200], val[256];
-        snprintf(path, sizeof path, "%s/%s.geojson", dir, sample_tree[i].stem);
+        snprintf(path, sizeof path, "%s/%s/%s.geojson", dir, sample_tree[i].folder, sample_tree[i].stem);
         GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
         cr_assert_not_null(ds, "%s", path);
         bool personal = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(GDALDatasetGetLayer(ds, 0)), "customer_id") >= 0;
@@ -758,10 +762,11 @@ Test(qgsproj, the_sample_run_writes_a_project_of_every_layer, .init = setup, .fi
             free(c);
             cr_assert_str_eq(val, "Qt::Unchecked", "%s holds customers but starts checked", sample_tree[i].stem);
         }
+        cr_assert_str_eq(sample_tree[i].folder, personal ? "restricted" : "shareable", "%s", sample_tree[i].stem);
     }
     /* The view holds the county boundary. */
     OGREnvelope e;
-    GDALDatasetH ds = GDALOpenEx(gmt_path(dir, "boundary.shp"), GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = GDALOpenEx(gmt_out(dir, "boundary.shp"), GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     cr_assert_not_null(ds);
     cr_assert_eq(OGR_L_GetExtent(GDALDatasetGetLayer(ds, 0), &e, 1), OGRERR_NONE);
     GDALClose(ds);
@@ -772,10 +777,33 @@ Test(qgsproj, the_sample_run_writes_a_project_of_every_layer, .init = setup, .fi
               "the view does not hold the county");
     xmlFreeDoc(d);
 
-    /* The manifest accounts for the project and the boundary layer. */
+    /* shareable/gapmap.qgs: the shareable layers alone, beside it, in the
+     * same order and groups. */
+    char share[4200];
+    snprintf(share, sizeof share, "%s/shareable", dir);
+    d = read_project(share);
+    size_t k = 0;
+    for (size_t i = 0; i < NSAMPLE; i++) {
+        if (strcmp(sample_tree[i].folder, "shareable"))
+            continue;
+        char expr[256], want[64];
+        k++;
+        snprintf(expr, sizeof expr, "string((//layer-tree-layer)[%zu]/@id)", k);
+        snprintf(want, sizeof want, "gapmap_layer_%s", sample_tree[i].stem);
+        assert_xs(d, expr, want);
+        snprintf(expr, sizeof expr, "string(/qgis/projectlayers/maplayer[%zu]/datasource)", k);
+        snprintf(want, sizeof want, "./%s.geojson", sample_tree[i].stem);
+        assert_xs(d, expr, want);
+    }
+    cr_assert_eq(xn(d, "count(//layer-tree-layer)"), k);
+    cr_assert_eq(k, 7);
+    xmlFreeDoc(d);
+
+    /* The manifest accounts for the projects and the boundary layer. */
     cJSON *m = gmt_read_json(gmt_path(dir, "manifest.json"));
-    static const char *const files[] = {"gapmap.qgs", "boundary.geojson", "boundary.shp", "boundary.qml"};
-    for (size_t k = 0; k < 4; k++) {
+    static const char *const files[] = {"gapmap.qgs", "shareable/gapmap.qgs", "shareable/boundary.geojson",
+                                        "shareable/boundary.shp", "shareable/boundary.qml"};
+    for (size_t k = 0; k < 5; k++) {
         bool found = false;
         const cJSON *o;
         cJSON_ArrayForEach(o, cJSON_GetObjectItem(m, "outputs"))
@@ -818,5 +846,17 @@ Test(qgsproj, qgis_opens_the_sample_project_moved_elsewhere_and_draws_it, .timeo
     cr_assert(memcmp(img, "\x89PNG", 4) == 0);
     free(img);
     cr_log_info("QGIS opened the sample project from a moved folder (%.1f s); map at %s\n%s", secs, png, log);
+    free(log);
+
+    /* The shareable folder handed over on its own opens and draws too. */
+    char alone[4300];
+    snprintf(alone, sizeof alone, "%s/handed over", gmt_tmpdir("qgsproj-shareable"));
+    snprintf(cmd, sizeof cmd, "cp -r '%s/shareable' '%s'", out, alone);
+    cr_assert_eq(gmt_system(cmd), 0);
+    snprintf(png, sizeof png, "%s/sample-shareable.png", GM_TEST_BINARY_DIR);
+    log = project_check(alone, png, &rc, &secs);
+    cr_assert_eq(rc, 0, "qgis_project_check.py failed on shareable/ alone (exit %d):\n%s", rc, log);
+    cr_assert_not_null(strstr(log, "rendered 4 checked layers"), "%s", log);
+    cr_assert_null(strstr(log, "customers"), "%s", log);
     free(log);
 }

@@ -520,7 +520,7 @@ static gm_status write_outputs(const char *dir, const gm__rank_in *in, const gm_
     gm__gpkg *g = NULL;
     gm_status st = gm__gpkg_begin(ctx, dir, &g);
     if (st == GM_OK)
-        st = gm__rank_write(ctx, dir, in, r);
+        st = gm__rank_write(ctx, dir, dir, in, r);
     if (st == GM_OK)
         return gm__gpkg_commit(g, NULL);
     gm__gpkg_abort(g);

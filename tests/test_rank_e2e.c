@@ -40,6 +40,7 @@ static rec *records(const char *layer, const char *const *fields, size_t nf, siz
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.geojson", outdir, layer);
+    snprintf(path, sizeof path, "%s", gmt_out(outdir, strrchr(path, '/') + 1));
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
     cr_assert_not_null(ds, "cannot open %s", path);
     OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
@@ -194,7 +195,12 @@ Test(rank_e2e, gapmap_rank_alone_writes_the_ranking, .timeout = 600)
     snprintf(cmd, sizeof cmd, "'%s' rank '%s' --quiet --output '%s' >'%s.log' 2>&1", GM_TEST_GAPMAP_EXE,
              gmt_src("geodata/examplshire.ini"), out, out);
     cr_assert_eq(gmt_system(cmd), 0, "gapmap rank failed");
-    const char *files = gmt_listing(out);
+    char files[16384], dir[4300];
+    snprintf(files, sizeof files, "%s", gmt_listing(out));
+    snprintf(dir, sizeof dir, "%s/restricted", out);
+    snprintf(files + strlen(files), sizeof files - strlen(files), " | %s", gmt_listing(dir));
+    snprintf(dir, sizeof dir, "%s/shareable", out);
+    snprintf(files + strlen(files), sizeof files - strlen(files), " | %s", gmt_listing(dir));
     static const char *const want[] = {"ranking.csv", "eligibility.csv", "assignment.csv", "spend.csv",
                                        "ranking.geojson", "matrix.csv", "summary.json", "manifest.json",
                                        "gapmap.gpkg"};

@@ -59,9 +59,7 @@ static double now_s(void)
 
 static const char *out(const char *name)
 {
-    static char buf[4200];
-    snprintf(buf, sizeof buf, "%s/%s", OUTDIR, name);
-    return buf;
+    return gmt_out(OUTDIR, name);
 }
 
 /* Inputs written, gapmap run (or its cached run reused), GEOS started; skips

@@ -75,7 +75,7 @@ static void run_matrix(const gmr_inputs *j, const char *roads, const char *tag)
 static gmr_matrix *read_matrix(const gmr_inputs *j, const char *tag)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/out-%s/matrix.csv", j->dir, tag);
+    snprintf(path, sizeof path, "%s/out-%s/restricted/matrix.csv", j->dir, tag);
     return gmr_matrix_read(j, path);
 }
 

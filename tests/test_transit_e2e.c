@@ -151,8 +151,8 @@ Test(transit_e2e, bus_never_slower_than_walking_and_journeys_add_up)
         }
     }
     char epsg[16];
-    long nc = gmt_layer_count(gmt_path(outdir, "customers.geojson"), epsg);
-    long ns = gmt_layer_count(gmt_path(outdir, "providers.geojson"), epsg);
+    long nc = gmt_layer_count(gmt_out(outdir, "customers.geojson"), epsg);
+    long ns = gmt_layer_count(gmt_out(outdir, "providers.geojson"), epsg);
     cr_expect_eq((long)bus, nc * ns, "one bus row per customer x site: %zu, %ld x %ld", bus, nc, ns);
     cr_expect_gt(by_bus, bus / 10, "%zu of %zu pairs go by bus by the session start", by_bus, bus);
     cr_expect_gt(faster, 100u, "pairs more than a minute quicker by bus than on foot: %zu", faster);
@@ -163,7 +163,7 @@ Test(transit_e2e, bus_never_slower_than_walking_and_journeys_add_up)
 
 Test(transit_e2e, manifest_reconciles_the_timetable)
 {
-    cJSON *mf = gmt_read_json(gmt_path(outdir, "manifest.json"));
+    cJSON *mf = gmt_read_json(gmt_out(outdir, "manifest.json"));
     const cJSON *tt = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(mf, "travel"), "bus"), "timetable");
     cr_assert_not_null(tt, "manifest.json has no travel.bus.timetable");
     cr_expect_str_eq(str(tt, "service_date"), "2026-11-24");
@@ -210,7 +210,7 @@ Test(transit_e2e, coverage_zones_and_journeys_have_the_bus)
     cr_expect_geq(with_bus, z.nrows * 9 / 10, "%zu of %zu zones with a mean bus time to their nearest site", with_bus,
                   z.nrows);
     gmt_csv_free(&z);
-    cJSON *sum = gmt_read_json(gmt_path(outdir, "summary.json"));
+    cJSON *sum = gmt_read_json(gmt_out(outdir, "summary.json"));
     const cJSON *under = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "coverage"), "gaps");
     cr_assert_not_null(under, "summary.json: no coverage.gaps section");
     cr_expect_eq(num(under, "underserved_zones_with_community_transport"), (double)ct_under);

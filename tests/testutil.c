@@ -227,9 +227,22 @@ gmt_csv gmt_csv_load(const char *path)
     return c;
 }
 
+const char *gmt_out(const char *dir, const char *name)
+{
+    static char buf[4200];
+    static const char *const sub[] = {"", "shareable/", "restricted/"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(buf, sizeof buf, "%s/%s%s", dir, sub[k], name);
+        if (access(buf, F_OK) == 0)
+            return buf;
+    }
+    snprintf(buf, sizeof buf, "%s/%s", dir, name); /* missing: the caller's check names it */
+    return buf;
+}
+
 gmt_csv gmt_csv_in(const char *dir, const char *name)
 {
-    return gmt_csv_load(gmt_path(dir, name));
+    return gmt_csv_load(gmt_out(dir, name));
 }
 
 size_t gmt_csv_col(const gmt_csv *c, const char *name)

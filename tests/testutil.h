@@ -25,6 +25,11 @@ char *gmt_slurp(const char *path, size_t *len);
 
 /* dir/name in a static buffer. */
 const char *gmt_path(const char *dir, const char *name);
+/* A run's output file: dir/name, else dir/shareable/name, else
+ * dir/restricted/name, whichever exists (dir/name when none does).  The split
+ * itself is checked in test_e2e; other tests look files up by name.  Static
+ * buffer. */
+const char *gmt_out(const char *dir, const char *name);
 
 /* The names in dir (at most 64), sorted, joined with spaces ("" when empty);
  * static buffer. */

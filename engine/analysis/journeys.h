@@ -60,11 +60,12 @@ typedef struct gm__journeys_in {
  * Errors: GM_E_NOMEM. */
 gm_status gm__journeys_run(gm_ctx *ctx, const gm__journeys_in *in, gm__journeys **out);
 
-/* journeys layer (lines customer -> site; restricted) with its style,
- * journeys.csv (the review list, worst first; restricted) and
- * journeys_summary.csv (per flag, per provider and per small area; small
- * counts withheld; shareable). */
-gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in *in, const gm__journeys *js);
+/* Into folder restricted: the journeys layer (lines customer -> site) with
+ * its style, journeys.csv and journeys_review.csv (the same rows, worst first);
+ * into folder shareable: journeys_summary.csv (per flag, per provider and per
+ * small area; small counts withheld).  The folders may be the same. */
+gm_status gm__journeys_write(gm_ctx *ctx, const char *restricted, const char *shareable,
+                             const gm__journeys_in *in, const gm__journeys *js);
 
 /* summary["journeys"]: counts per flag (small counts withheld). */
 gm_status gm__journeys_summary(gm_ctx *ctx, const gm__journeys_in *in, const gm__journeys *js, cJSON *summary);

@@ -157,7 +157,8 @@ static void add(srow *r, const gm__journey *j)
     }
 }
 
-gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in *in, const gm__journeys *js)
+gm_status gm__journeys_write(gm_ctx *ctx, const char *restricted, const char *shareable,
+                             const gm__journeys_in *in, const gm__journeys *js)
 {
     size_t *order = gm__malloc((js->n ? js->n : 1) * sizeof *order);
     rkey *keys = gm__malloc((js->n ? js->n : 1) * sizeof *keys);
@@ -213,7 +214,7 @@ gm_status gm__journeys_write(gm_ctx *ctx, const char *dir, const gm__journeys_in
     };
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)
-        st = gm__laytab_write(ctx, dir, in->cfg->formats, &tabs[k]);
+        st = gm__laytab_write(ctx, k == 2 ? shareable : restricted, in->cfg->formats, &tabs[k]);
     gm__free(order);
     gm__free(rows);
     return st;

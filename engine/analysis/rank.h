@@ -123,12 +123,14 @@ gm_status gm__rank_run(gm_ctx *ctx, const gm__rank_in *in, gm__ranking **out);
 
 /**
  * Write ranking.csv with the ranking layer (lines from customer to site) and
- * ranking.qml, eligibility.csv, assignment.csv (unless assign is none) and
- * spend.csv into dir (which must exist), in cfg->formats.
+ * ranking.qml, eligibility.csv and assignment.csv (unless assign is none)
+ * into folder restricted, and spend.csv (small counts withheld) into folder
+ * shareable (both must exist; they may be the same), in cfg->formats.
  * @return GM_OK; GM_E_IO (naming the path); GM_E_GDAL; GM_E_GEOMETRY;
  *         GM_E_NOMEM.
  */
-gm_status gm__rank_write(gm_ctx *ctx, const char *dir, const gm__rank_in *in, const gm__ranking *r);
+gm_status gm__rank_write(gm_ctx *ctx, const char *restricted, const char *shareable, const gm__rank_in *in,
+                         const gm__ranking *r);
 
 /**
  * Add summary["ranking"]: the method and weights, the assignment's figures

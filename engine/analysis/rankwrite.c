@@ -221,9 +221,10 @@ static gm_status spend_row(void *arg, size_t i, gm__value *v, const void **geom,
     return GM_OK;
 }
 
-gm_status gm__rank_write(gm_ctx *ctx, const char *dir, const gm__rank_in *in, const gm__ranking *r)
+gm_status gm__rank_write(gm_ctx *ctx, const char *restricted, const char *shareable, const gm__rank_in *in,
+                         const gm__ranking *r)
 {
-    if (!dir || !in || !in->cfg || !r)
+    if (!restricted || !shareable || !in || !in->cfg || !r)
         return gm__err(ctx, GM_E_ARG, "ranking: missing argument");
     wctx w = {.ctx = ctx, .in = in, .r = r};
     size_t nrank = 0;
@@ -251,7 +252,7 @@ gm_status gm__rank_write(gm_ctx *ctx, const char *dir, const gm__rank_in *in, co
     gm_status st = GM_OK;
     for (size_t k = 0; st == GM_OK && k < sizeof tabs / sizeof *tabs; k++)
         if (k != 2 || r->assign != GM__ASSIGN_NONE)
-            st = gm__laytab_write(ctx, dir, in->cfg->formats, &tabs[k]);
+            st = gm__laytab_write(ctx, k == 3 ? shareable : restricted, in->cfg->formats, &tabs[k]);
     if (w.line)
         GEOSGeom_destroy_r(gm__geos(ctx), w.line);
     return st;

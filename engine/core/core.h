@@ -14,6 +14,10 @@
 
 #define GM__ERRMSG_MAX 2048
 
+/* GeoPackages built at once: a run writes one in shareable/ and one in
+ * restricted/. */
+#define GM__GPKG_SESSIONS 2
+
 struct gm_ctx {
     char errmsg[GM__ERRMSG_MAX];
     gm_progress_fn progress;
@@ -22,7 +26,7 @@ struct gm_ctx {
     void *log_user;
     void *geos;          /* GEOSContextHandle_t, made on first use by engine/geo */
     void *proj;          /* PJ_CONTEXT *, made on first use by engine/geo */
-    void *gpkg;          /* the gm__gpkg being built (engine/io/gpkg.h), borrowed; NULL if none */
+    void *gpkg[GM__GPKG_SESSIONS]; /* the gm__gpkg files being built (engine/io/gpkg.h), borrowed */
 };
 
 #if defined(__GNUC__)

@@ -125,8 +125,9 @@ static void remove_temps(gm__gpkg *g)
 
 static void free_session(gm__gpkg *g)
 {
-    if (g->ctx && g->ctx->gpkg == g)
-        g->ctx->gpkg = NULL;
+    for (size_t i = 0; g->ctx && i < GM__GPKG_SESSIONS; i++)
+        if (g->ctx->gpkg[i] == g)
+            g->ctx->gpkg[i] = NULL;
     if (g->srs)
         OSRDestroySpatialReference(g->srs);
     gm__free(g->dir);
@@ -142,9 +143,18 @@ gm_status gm__gpkg_begin(gm_ctx *ctx, const char *dir, gm__gpkg **out)
         return GM_E_ARG;
     if (!dir || !out)
         return gm__err(ctx, GM_E_ARG, "GeoPackage: missing folder or result pointer");
-    if (ctx->gpkg)
-        return gm__err(ctx, GM_E_ARG, "%s is already being written in %s; finish it first",
-                       GM__GPKG_NAME, ((gm__gpkg *)ctx->gpkg)->dir);
+    size_t slot = GM__GPKG_SESSIONS;
+    for (size_t i = GM__GPKG_SESSIONS; i-- > 0;) {
+        gm__gpkg *o = ctx->gpkg[i];
+        if (!o)
+            slot = i;
+        else if (!strcmp(o->dir, dir))
+            return gm__err(ctx, GM_E_ARG, "%s is already being written in %s; finish it first",
+                           GM__GPKG_NAME, dir);
+    }
+    if (slot == GM__GPKG_SESSIONS)
+        return gm__err(ctx, GM_E_ARG, "%s: %d GeoPackages are already being written; finish one first",
+                       dir, GM__GPKG_SESSIONS);
     struct stat sb;
     if (stat(dir, &sb) != 0)
         return gm__err(ctx, GM_E_IO, "output folder %s: %s (create it, or choose another folder)",
@@ -203,15 +213,19 @@ done:
         gm__gpkg_abort(g);
         return st;
     }
-    ctx->gpkg = g;
+    ctx->gpkg[slot] = g;
     *out = g;
     return GM_OK;
 }
 
 gm__gpkg *gm__gpkg_of(gm_ctx *ctx, const char *dir)
 {
-    gm__gpkg *g = ctx ? ctx->gpkg : NULL;
-    return g && dir && !strcmp(g->dir, dir) ? g : NULL;
+    for (size_t i = 0; ctx && dir && i < GM__GPKG_SESSIONS; i++) {
+        gm__gpkg *g = ctx->gpkg[i];
+        if (g && !strcmp(g->dir, dir))
+            return g;
+    }
+    return NULL;
 }
 
 void gm__gpkg_abort(gm__gpkg *g)

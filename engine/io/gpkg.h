@@ -41,9 +41,12 @@ typedef struct gm__gpkg gm__gpkg;             /* a GeoPackage being built */
 typedef struct gm__gpkg_layer gm__gpkg_layer; /* one table being written into it */
 
 /* Start dir/gapmap.gpkg (dir must exist): create the temporary file (replacing
- * a stale one) and attach the session to ctx.  One session per context at a
- * time; commit or abort it before gm_ctx_free.  The caller owns *out.
- * Errors: GM_E_ARG (a session is already attached), GM_E_IO (cannot create the
+ * a stale one) and attach the session to ctx.  Up to GM__GPKG_SESSIONS
+ * sessions, each on its own folder, per context at a time (a run writes one in
+ * shareable/ and one in restricted/); commit or abort each before
+ * gm_ctx_free.  The caller owns *out.
+ * Errors: GM_E_ARG (a session is already attached to dir, or the sessions are
+ * all taken), GM_E_IO (cannot create the
  * file; the message names it), GM_E_GDAL (no GPKG driver), GM_E_CRS, GM_E_NOMEM. */
 gm_status gm__gpkg_begin(gm_ctx *ctx, const char *dir, gm__gpkg **out);
 

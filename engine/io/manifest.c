@@ -12,6 +12,7 @@
 #include <geos_c.h>
 #include <proj.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 static cJSON *counts_json(const gm_input_counts *c)
@@ -87,7 +88,8 @@ static cJSON *settings_json(const gm_config *cfg)
 gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *cfg,
                              const gm__mf_file *inputs, size_t ninputs, const gm_run_summary *sum,
                              const char *const *outputs, size_t noutputs,
-                             const gm__mode_report *modes, size_t nmodes)
+                             const gm__mode_report *modes, size_t nmodes, const gm__mf_stage *stages,
+                             size_t nstages)
 {
     gm_status st = GM_OK;
     cJSON *root = cJSON_CreateObject();
@@ -172,6 +174,29 @@ gm_status gm__manifest_write(gm_ctx *ctx, const char *outdir, const gm_config *c
             cJSON_AddStringToObject(tt, "walk_pace", gm__travel_mode_names[cfg->transit.walk_mode]);
         }
     }
+
+    /* Measured, so they differ from run to run: kept apart from the rest,
+     * which a rerun reproduces byte for byte. */
+    cJSON *tim = cJSON_AddObjectToObject(root, "timings");
+    double wall = 0, cpu = 0;
+    cJSON *sts = cJSON_AddArrayToObject(tim, "stages");
+    for (size_t i = 0; i < nstages; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(sts, o)) {
+            cJSON_Delete(o);
+            goto nomem;
+        }
+        cJSON_AddStringToObject(o, "stage", stages[i].name);
+        cJSON_AddNumberToObject(o, "wall_s", round(stages[i].wall_s * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "cpu_s", round(stages[i].cpu_s * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "peak_rss_mb", round(stages[i].peak_rss_mb * 10) / 10);
+        cJSON_AddNumberToObject(o, "items", (double)stages[i].items);
+        cJSON_AddStringToObject(o, "items_are", stages[i].what);
+        wall += stages[i].wall_s;
+        cpu += stages[i].cpu_s;
+    }
+    cJSON_AddNumberToObject(tim, "wall_s", round(wall * 1000) / 1000);
+    cJSON_AddNumberToObject(tim, "cpu_s", round(cpu * 1000) / 1000);
 
     cJSON *outs = cJSON_AddArrayToObject(root, "outputs");
     for (size_t i = 0; i < noutputs; i++) {

@@ -102,6 +102,9 @@ static gm_status check_args(gm_ctx *ctx, const char *dir, const char *title, con
             return gm__err(ctx, GM_E_ARG, "QGIS project: layer %zu: '%s' is not a file stem (a plain name "
                                           "without '/' or a leading '.')",
                            i + 1, l->stem ? l->stem : "(null)");
+        if (l->folder && (!l->folder[0] || l->folder[0] == '.' || strchr(l->folder, '/') || !text_ok(l->folder)))
+            return gm__err(ctx, GM_E_ARG, "QGIS project: layer %s: '%s' is not a sub-folder name", l->stem,
+                           l->folder);
         if (!l->title || !text_ok(l->title) || (l->group && !text_ok(l->group)))
             return gm__err(ctx, GM_E_ARG, "QGIS project: layer %s: its title or group is missing or not UTF-8 "
                                           "text",
@@ -192,7 +195,8 @@ done:
 /* Parse dir/<stem>.qml into l->qml; none there leaves it NULL. */
 static gm_status read_qml(gm_ctx *ctx, const char *dir, lay *l)
 {
-    char *path = gm__asprintf("%s/%s.qml", dir, l->def->stem);
+    const char *sub = l->def->folder ? l->def->folder : ".";
+    char *path = gm__asprintf("%s/%s/%s.qml", dir, sub, l->def->stem);
     if (!path)
         return gm__err(ctx, GM_E_NOMEM, "out of memory writing the QGIS project");
     gm_status st = GM_OK;
@@ -522,8 +526,10 @@ gm_status gm__qgsproj_write(gm_ctx *ctx, const char *dir, const char *title, con
         l->def = &layers[i];
         l->crs = geojson ? &CRS_WGS84 : &CRS_BNG;
         const char *ext = geojson ? "geojson" : "shp";
-        l->source = gm__asprintf("./%s.%s", layers[i].stem, ext);
-        l->path = gm__asprintf("%s/%s.%s", dir, layers[i].stem, ext);
+        const char *sub = layers[i].folder ? layers[i].folder : ".";
+        l->source = layers[i].folder ? gm__asprintf("./%s/%s.%s", sub, layers[i].stem, ext)
+                                     : gm__asprintf("./%s.%s", layers[i].stem, ext);
+        l->path = gm__asprintf("%s/%s/%s.%s", dir, sub, layers[i].stem, ext);
         /* QGIS keeps a layer id only when it is over 10 characters long
          * (QgsMapLayer::readLayerXml), and makes up a random one otherwise */
         l->id = gm__asprintf("gapmap_layer_%s", layers[i].stem);

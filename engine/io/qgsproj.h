@@ -28,6 +28,7 @@ typedef struct gm__qgs_layer {
     const char *title;  /* plain English layer name: "Catchments (travel time bands)" */
     const char *group;  /* layer tree group: "Access", "People" ... or NULL (top level) */
     bool visible;       /* checked in the layer tree */
+    const char *folder; /* sub-folder of dir holding the files ("shareable"), or NULL: dir itself */
 } gm__qgs_layer;
 
 /* Write <dir>/gapmap.qgs titled title (the run's name), replacing any such
@@ -35,8 +36,9 @@ typedef struct gm__qgs_layer {
  * order QGIS draws them in (the first on top).  Layers of one group must be
  * listed together; the group takes the place of its first layer.  A layer's
  * data source is ./<stem>.geojson when formats (GM__FMT_* bits) has GeoJSON,
- * else ./<stem>.shp; a layer whose file is not in dir is left out, without
- * error.  Its style is copied from <dir>/<stem>.qml (a layer without one gets
+ * else ./<stem>.shp (./<folder>/<stem>... for a layer with a folder); a layer
+ * whose file is not there is left out, without error.  Its style is copied
+ * from the <stem>.qml beside it (a layer without one gets
  * QGIS's default look).  Everything is borrowed.
  * Errors: GM_E_ARG (a missing argument, a stem that is not a plain file name,
  * a title or group that is not UTF-8 text, a group listed in two places),

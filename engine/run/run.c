@@ -25,7 +25,19 @@
 #include <stdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(GM_SUMMARY_MAX_WITHIN >= GM__TM_COUNT * GM__COVERAGE_MAX_THR,
+               "the run summary holds every coverage threshold");
+
+/* The output folder's two halves (DESIGN.md): aggregates with small counts
+ * withheld, fit to share, and rows about one person, for the council's eyes. */
+#define SHARE "shareable"
+#define RESTR "restricted"
+#define OUTNAME 96 /* "restricted/journeys_review.csv" and the like */
 
 /* mkdir -p */
 static gm_status make_dir(gm_ctx *ctx, const char *dir)
@@ -48,6 +60,104 @@ static gm_status make_dir(gm_ctx *ctx, const char *dir)
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return gm__err(ctx, GM_E_IO, "output path %s exists and is not a folder", path);
     return GM_OK;
+}
+
+/* The restricted folder: made owner-only (0700), and made so again when an
+ * earlier run or a copy left it open, so only the council officer running
+ * gapmap can list or read it. */
+static gm_status make_private_dir(gm_ctx *ctx, const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return gm__err(ctx, GM_E_IO, "cannot create the output folder %s (%s)", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return gm__err(ctx, GM_E_IO, "output path %s exists and is not a folder", dir);
+    if (st.st_uid != geteuid())
+        return gm__err(ctx, GM_E_IO,
+                       "%s belongs to another user, so its personal data could not be kept private: "
+                       "choose another output folder",
+                       dir);
+    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
+        return gm__err(ctx, GM_E_IO, "cannot make %s owner-only (%s)", dir, strerror(errno));
+    return GM_OK;
+}
+
+/* Files with a row per customer that earlier gapmaps wrote straight into the output
+ * folder, before it was split: left there, they would sit unprotected beside
+ * restricted/.  gapmap deletes nothing it did not write in this run, so it
+ * says so instead. */
+static void warn_old_layout(gm_ctx *ctx, const char *root)
+{
+    static const char *const old[] = {"customers.geojson", "customers.shp", "matrix.csv", "nearest.csv",
+                                      "journeys.csv", "ranking.csv", "eligibility.csv", "rejects.csv",
+                                      "gapmap.gpkg"};
+    for (size_t k = 0; k < sizeof old / sizeof *old; k++) {
+        char *p = gm__asprintf("%s/%s", root, old[k]);
+        bool there = p && access(p, F_OK) == 0;
+        gm__free(p);
+        if (there) {
+            gm__log(ctx, GM_LOG_WARN,
+                    "%s holds %s and other files from an older gapmap, which wrote personal data straight "
+                    "into the output folder: this run writes to %s/shareable and %s/restricted instead, so "
+                    "delete the old files (or choose an empty output folder)",
+                    root, old[k], root, root);
+            return;
+        }
+    }
+}
+
+/* Every file in restricted/ owner read-write only (0600), so a copy of one
+ * keeps its protection outside the folder. */
+static gm_status close_restricted(gm_ctx *ctx, const char *root, char names[][OUTNAME], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(names[i], RESTR "/", sizeof RESTR))
+            continue;
+        char *path = gm__asprintf("%s/%s", root, names[i]);
+        if (!path)
+            return gm__err(ctx, GM_E_NOMEM, "out of memory protecting %s", names[i]);
+        int rc = chmod(path, 0600), e = errno;
+        gm_status st = rc ? gm__err(ctx, GM_E_IO, "cannot make %s owner-only (%s)", path, strerror(e)) : GM_OK;
+        gm__free(path);
+        if (st != GM_OK)
+            return st;
+    }
+    return GM_OK;
+}
+
+/* names[n] = "<folder>/<file>" */
+static size_t add_name(char names[][OUTNAME], size_t n, const char *folder, const char *file)
+{
+    snprintf(names[n], OUTNAME, "%s/%s", folder, file);
+    return n + 1;
+}
+
+/* Stage timings for the manifest: wall clock and the process's CPU time. */
+typedef struct clock_pair {
+    struct timespec wall, cpu;
+} clock_pair;
+
+static void clock_now(clock_pair *c)
+{
+    clock_gettime(CLOCK_MONOTONIC, &c->wall);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c->cpu);
+}
+
+static double seconds(struct timespec a, struct timespec b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* End the stage that began at *t0, which then marks the next one's start. */
+static void stage_end(gm__mf_stage *sts, size_t *n, const char *name, const char *what, uint64_t items,
+                      clock_pair *t0)
+{
+    clock_pair t1;
+    clock_now(&t1);
+    struct rusage ru;
+    double rss_mb = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0; /* KiB on Linux */
+    sts[(*n)++] = (gm__mf_stage){name, seconds(t0->wall, t1.wall), seconds(t0->cpu, t1.cpu), rss_mb, what, items};
+    *t0 = t1;
 }
 
 typedef struct skip_sink {
@@ -99,47 +209,52 @@ static gm_status write_rejects(gm_ctx *ctx, const char *outdir, const gm_reject 
     return gm__csvout_close(w);
 }
 
-/* The files a layer produces in the given formats, in a fixed order. */
-static size_t layer_files(const char *layer, unsigned formats, char names[][64], size_t n)
+/* The files a layer produces in folder in the given formats, in a fixed
+ * order, with its style. */
+static size_t layer_files(const char *folder, const char *layer, unsigned formats, char names[][OUTNAME], size_t n)
 {
     static const char *const shp_ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
     if (formats & GM__FMT_GEOJSON)
-        snprintf(names[n++], 64, "%s.geojson", layer);
+        snprintf(names[n++], OUTNAME, "%s/%s.geojson", folder, layer);
     if (formats & GM__FMT_SHAPEFILE) {
         for (size_t i = 0; i < 5; i++)
-            snprintf(names[n++], 64, "%s.%s", layer, shp_ext[i]);
+            snprintf(names[n++], OUTNAME, "%s/%s.%s", folder, layer, shp_ext[i]);
     }
+    snprintf(names[n++], OUTNAME, "%s/%s.qml", folder, layer);
     return n;
 }
 
-/* The county boundary as a base layer, and gapmap.qgs: a QGIS project that
- * opens every layer this run wrote (those in names), styled, listed as they
- * draw, the first on top: sites and people, then areas, the outline last.
- * Layers with a row per customer are restricted personal data, so they start
- * unchecked, as do the catchments, coverage and partition, whose overlapping
- * polygons (one set per mode) hide what lies under them: the first view is
- * providers, gaps and zones on the county. */
-static gm_status write_qgis_project(gm_ctx *ctx, const gm_config *cfg, char names[][64], size_t *nout)
+/* The county boundary as a base layer, and two QGIS projects: gapmap.qgs in
+ * the output folder opens every layer this run wrote (those in names) from
+ * both halves, and shareable/gapmap.qgs the shareable ones alone, so that
+ * folder can be handed over whole.  Layers are listed as they draw, the first
+ * on top: sites and people, then areas, the outline last.  Layers with a row
+ * per customer are restricted personal data, so they start unchecked, as do
+ * the catchments, coverage and partition, whose overlapping polygons (one set
+ * per mode) hide what lies under them: the first view is providers, gaps and
+ * zones on the county. */
+static gm_status write_qgis_project(gm_ctx *ctx, const gm_config *cfg, const char *share, char names[][OUTNAME],
+                                    size_t *nout)
 {
     static const gm__qgs_layer all[] = {
-        {"providers", "Provider sites", "Providers", true},
-        {"ranking", "Ranked sites per customer (restricted)", "Providers", false},
-        {"customers", "Customers (restricted)", "People", false},
-        {"journeys", "Current journeys (restricted)", "People", false},
-        {"gaps", "Gap areas (ranked)", "Gaps", true},
-        {"zones", "Zones (underserved in red)", "Gaps", true},
-        {"coverage", "Coverage by service and travel time", "Access", false},
-        {"partition", "Nearest site areas", "Access", false},
-        {"catchments", "Catchments (travel time bands)", "Access", false},
-        {"boundary", "County boundary", "Base", true},
+        {"providers", "Provider sites", "Providers", true, SHARE},
+        {"ranking", "Ranked sites per customer (restricted)", "Providers", false, RESTR},
+        {"customers", "Customers (restricted)", "People", false, RESTR},
+        {"journeys", "Current journeys (restricted)", "People", false, RESTR},
+        {"gaps", "Gap areas (ranked)", "Gaps", true, SHARE},
+        {"zones", "Zones (underserved in red)", "Gaps", true, SHARE},
+        {"coverage", "Coverage by service and travel time", "Access", false, SHARE},
+        {"partition", "Nearest site areas", "Access", false, SHARE},
+        {"catchments", "Catchments (travel time bands)", "Access", false, SHARE},
+        {"boundary", "County boundary", "Base", true, SHARE},
     };
     const size_t nall = sizeof all / sizeof *all;
-    gm__qgs_layer use[sizeof all / sizeof *all];
+    gm__qgs_layer use[sizeof all / sizeof *all], pub[sizeof all / sizeof *all];
     size_t nuse = 0;
     const char *ext = (cfg->formats & GM__FMT_GEOJSON) ? "geojson" : "shp";
     for (size_t k = 0; k + 1 < nall; k++) {
         char file[64];
-        snprintf(file, sizeof file, "%s.%s", all[k].stem, ext);
+        snprintf(file, sizeof file, "%s/%s.%s", all[k].folder, all[k].stem, ext);
         for (size_t i = 0; i < *nout; i++)
             if (!strcmp(names[i], file)) {
                 use[nuse++] = all[k];
@@ -150,17 +265,26 @@ static gm_status write_qgis_project(gm_ctx *ctx, const gm_config *cfg, char name
         return GM_OK;
     gm_status st;
     if (cfg->area.boundary) {
-        if ((st = gm__qgsproj_write_boundary(ctx, cfg->output, cfg->formats, cfg->area.boundary,
+        if ((st = gm__qgsproj_write_boundary(ctx, share, cfg->formats, cfg->area.boundary,
                                              cfg->area.boundary_layer)) != GM_OK)
             return st;
-        *nout = layer_files("boundary", cfg->formats, names, *nout);
-        snprintf(names[(*nout)++], 64, "boundary.qml");
+        *nout = layer_files(SHARE, "boundary", cfg->formats, names, *nout);
         use[nuse++] = all[nall - 1];
     }
-    gm__log(ctx, GM_LOG_INFO, "Writing the QGIS project %s/gapmap.qgs", cfg->output);
+    size_t npub = 0;
+    for (size_t k = 0; k < nuse; k++)
+        if (!strcmp(use[k].folder, SHARE)) {
+            pub[npub] = use[k];
+            pub[npub++].folder = NULL;
+        }
+    gm__log(ctx, GM_LOG_INFO, "Writing the QGIS projects %s/gapmap.qgs and %s/gapmap.qgs", cfg->output, share);
     if ((st = gm__qgsproj_write(ctx, cfg->output, cfg->name, use, nuse, cfg->formats)) != GM_OK)
         return st;
-    snprintf(names[(*nout)++], 64, "gapmap.qgs");
+    snprintf(names[(*nout)++], OUTNAME, "gapmap.qgs");
+    if (npub && (st = gm__qgsproj_write(ctx, share, cfg->name, pub, npub, cfg->formats)) != GM_OK)
+        return st;
+    if (npub)
+        *nout = add_name(names, *nout, SHARE, "gapmap.qgs");
     return GM_OK;
 }
 
@@ -210,10 +334,14 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     gm__ranking *rank = NULL;
     gm__rank_in rin;
     bool *in_area = NULL;
-    gm__gpkg *gpkg = NULL;
+    gm__gpkg *gpkg_share = NULL, *gpkg_restr = NULL;
     memset(&jin, 0, sizeof jin);
     memset(&rin, 0, sizeof rin);
     gm_status st;
+    gm__mf_stage times[8];
+    size_t ntimes = 0;
+    clock_pair t0;
+    clock_now(&t0);
     if ((stages & GM_STAGE_TRAVEL) && !(stages & GM_STAGE_LAYERS) && !cfg->roads.file)
         return gm__err(ctx, GM_E_CONFIG,
                        "%s: no [roads] file: travel times need a road network (OS Open Roads "
@@ -240,6 +368,7 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         goto cleanup;
     }
     sum.postcodes = *gm_pcdir_get_stats(dir);
+    stage_end(times, &ntimes, "postcodes", "postcodes loaded", sum.postcodes.loaded, &t0);
     gm__log(ctx, GM_LOG_INFO, "%llu postcodes loaded (%llu terminated), %llu rows skipped",
             (unsigned long long)sum.postcodes.loaded, (unsigned long long)sum.postcodes.terminated,
             (unsigned long long)(sum.postcodes.rows_read - sum.postcodes.loaded));
@@ -250,16 +379,25 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
     sum.customers = gm_inputs_customer_counts(in);
     sum.sites = gm_inputs_site_counts(in);
     sum.providers = gm_inputs_provider_count(in);
+    stage_end(times, &ntimes, "inputs", "customer and site rows read", sum.customers.rows + sum.sites.rows, &t0);
 
     /* 3. Networks and the travel matrix. */
     bool travel_on = (stages & GM_STAGE_TRAVEL) && cfg->roads.file;
     if (travel_on && (st = gm__travel_run(ctx, cfg, in, &travel_warn, &travel)) != GM_OK)
         goto cleanup;
+    if (travel) {
+        uint64_t pairs = 0;
+        for (int tm = 0; tm < GM__TM_COUNT; tm++)
+            pairs += travel->modes[tm].report.pairs;
+        stage_end(times, &ntimes, "travel", "customer-site-mode pairs", pairs, &t0);
+    }
 
     /* 4. Coverage, catchments and gaps. */
     if (travel && (stages & GM_STAGE_COVERAGE) && cfg->coverage.enabled &&
         (st = gm__coverage_run(ctx, cfg, in, dir, travel, &cov)) != GM_OK)
         goto cleanup;
+    if (cov)
+        stage_end(times, &ntimes, "coverage", "zones", cov->nzones, &t0);
 
     /* 5. Journeys against the independent-travel goals, and the ranked
      * providers of each placement: both judge sites by the council's area. */
@@ -285,33 +423,44 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         gm__log(ctx, GM_LOG_INFO, "Checking journeys and ranking providers");
         if (want_j && (st = gm__journeys_run(ctx, &jin, &jrn)) != GM_OK)
             goto cleanup;
+        if (jrn)
+            stage_end(times, &ntimes, "journeys", "placements checked", jrn->n, &t0);
         if (want_r && (st = gm__rank_run(ctx, &rin, &rank)) != GM_OK)
             goto cleanup;
+        if (rank)
+            stage_end(times, &ntimes, "ranking", "customers ranked", rank->nc, &t0);
     }
 
-    /* 6. Outputs. */
-    if ((st = make_dir(ctx, cfg->output)) != GM_OK)
+    /* 6. Outputs, in two folders (see SHARE and RESTR). */
+    char share[4096], restr[4096];
+    if (snprintf(share, sizeof share, "%s/" SHARE, cfg->output) >= (int)sizeof share ||
+        snprintf(restr, sizeof restr, "%s/" RESTR, cfg->output) >= (int)sizeof restr) {
+        st = gm__err(ctx, GM_E_IO, "output folder path is too long: %s", cfg->output);
         goto cleanup;
-    if ((cfg->formats & GM__FMT_GPKG) && (st = gm__gpkg_begin(ctx, cfg->output, &gpkg)) != GM_OK)
+    }
+    if ((st = make_dir(ctx, cfg->output)) != GM_OK || (st = make_dir(ctx, share)) != GM_OK ||
+        (st = make_private_dir(ctx, restr)) != GM_OK)
         goto cleanup;
-    char names[128][64]; /* every file the run writes: 90 on the sample */
+    warn_old_layout(ctx, cfg->output);
+    if ((cfg->formats & GM__FMT_GPKG) && ((st = gm__gpkg_begin(ctx, share, &gpkg_share)) != GM_OK ||
+                                          (st = gm__gpkg_begin(ctx, restr, &gpkg_restr)) != GM_OK))
+        goto cleanup;
+    char names[128][OUTNAME]; /* every file the run writes: 96 on the sample */
     size_t nout = 0;
     if (stages & GM_STAGE_LAYERS) {
         gm__log(ctx, GM_LOG_INFO, "Writing layers to %s", cfg->output);
-        if ((st = gm__write_customer_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK ||
-            (st = gm__write_site_layer(ctx, cfg->output, cfg->formats, in)) != GM_OK)
+        if ((st = gm__write_customer_layer(ctx, restr, cfg->formats, in)) != GM_OK ||
+            (st = gm__write_site_layer(ctx, share, cfg->formats, in)) != GM_OK)
             goto cleanup;
-        nout = layer_files("customers", cfg->formats, names, nout);
-        snprintf(names[nout++], 64, "customers.qml");
-        nout = layer_files("providers", cfg->formats, names, nout);
-        snprintf(names[nout++], 64, "providers.qml");
+        nout = layer_files(RESTR, "customers", cfg->formats, names, nout);
+        nout = layer_files(SHARE, "providers", cfg->formats, names, nout);
     }
     if (travel) {
-        gm__log(ctx, GM_LOG_INFO, "Writing travel times to %s", cfg->output);
-        if ((st = gm__travel_write(ctx, cfg->output, cfg, in, travel)) != GM_OK)
+        gm__log(ctx, GM_LOG_INFO, "Writing travel times to %s", restr);
+        if ((st = gm__travel_write(ctx, restr, cfg, in, travel)) != GM_OK)
             goto cleanup;
-        snprintf(names[nout++], 64, "matrix.csv");
-        snprintf(names[nout++], 64, "nearest.csv");
+        nout = add_name(names, nout, RESTR, "matrix.csv");
+        nout = add_name(names, nout, RESTR, "nearest.csv");
         sum.modes = travel->computed;
         for (int tm = 0; tm < GM__TM_COUNT; tm++) {
             sum.matrix_pairs += travel->modes[tm].report.pairs;
@@ -319,14 +468,15 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         }
     }
     if (cov) {
-        gm__log(ctx, GM_LOG_INFO, "Writing coverage, catchments and gaps to %s", cfg->output);
-        if ((st = gm__coverage_write(ctx, cfg->output, cfg, in, travel, cov)) != GM_OK)
+        gm__log(ctx, GM_LOG_INFO, "Writing coverage, catchments and gaps to %s", share);
+        if ((st = gm__coverage_write(ctx, share, cfg, in, travel, cov)) != GM_OK)
             goto cleanup;
         static const char *const cl[] = {"catchments", "partition", "coverage", "zones", "gaps"};
         for (size_t k = 0; k < 5; k++) {
-            nout = layer_files(cl[k], cfg->formats, names, nout);
-            snprintf(names[nout++], 64, "%s.qml", cl[k]);
-            snprintf(names[nout++], 64, "%s.csv", cl[k]);
+            nout = layer_files(SHARE, cl[k], cfg->formats, names, nout);
+            char csv[64];
+            snprintf(csv, sizeof csv, "%s.csv", cl[k]);
+            nout = add_name(names, nout, SHARE, csv);
         }
         sum.coverage = true;
         sum.zones = cov->nzones;
@@ -342,31 +492,46 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             if (cov->cov[i].service == 0 && cov->cov[i].tm == cfg->coverage.gap_mode &&
                 cov->cov[i].minutes == cfg->coverage.gap_minutes && cov->cov[i].customers)
                 sum.pct_customers_within = 100.0 * cov->cov[i].customers_in / cov->cov[i].customers;
+        for (size_t i = 0; i < cov->ncov && sum.nwithin < GM_SUMMARY_MAX_WITHIN; i++)
+            if (cov->cov[i].service == 0 && cov->cov[i].customers) {
+                sum.within[sum.nwithin].mode = (unsigned)cov->cov[i].tm;
+                sum.within[sum.nwithin].minutes = cov->cov[i].minutes;
+                sum.within[sum.nwithin++].pct = 100.0 * cov->cov[i].customers_in / cov->cov[i].customers;
+            }
+        /* by mode, then the nearest threshold first (a few entries: insertion) */
+        for (size_t i = 1; i < sum.nwithin; i++)
+            for (size_t j = i; j > 0 && (sum.within[j].mode < sum.within[j - 1].mode ||
+                                         (sum.within[j].mode == sum.within[j - 1].mode &&
+                                          sum.within[j].minutes < sum.within[j - 1].minutes));
+                 j--) {
+                gm_run_within t = sum.within[j];
+                sum.within[j] = sum.within[j - 1];
+                sum.within[j - 1] = t;
+            }
     }
     if (jrn && jrn->n == 0)
         gm__log(ctx, GM_LOG_INFO, "No customer has a current placement: no journeys to check");
     if (jrn && jrn->n > 0) {
-        if ((st = gm__journeys_write(ctx, cfg->output, &jin, jrn)) != GM_OK)
+        if ((st = gm__journeys_write(ctx, restr, share, &jin, jrn)) != GM_OK)
             goto cleanup;
-        nout = layer_files("journeys", cfg->formats, names, nout);
-        snprintf(names[nout++], 64, "journeys.qml");
-        snprintf(names[nout++], 64, "journeys.csv");
-        snprintf(names[nout++], 64, "journeys_review.csv");
-        snprintf(names[nout++], 64, "journeys_summary.csv");
+        nout = layer_files(RESTR, "journeys", cfg->formats, names, nout);
+        nout = add_name(names, nout, RESTR, "journeys.csv");
+        nout = add_name(names, nout, RESTR, "journeys_review.csv");
+        nout = add_name(names, nout, SHARE, "journeys_summary.csv");
         sum.journeys = jrn->n;
         sum.journeys_flagged = jrn->any_flag;
     }
     if (rank) {
-        if ((st = gm__rank_write(ctx, cfg->output, &rin, rank)) != GM_OK)
+        if ((st = gm__rank_write(ctx, restr, share, &rin, rank)) != GM_OK)
             goto cleanup;
-        nout = layer_files("ranking", cfg->formats, names, nout);
-        static const char *const rf[] = {"ranking.qml", "ranking.csv", "eligibility.csv", "spend.csv"};
-        for (size_t k = 0; k < 4; k++)
-            snprintf(names[nout++], 64, "%s", rf[k]);
+        nout = layer_files(RESTR, "ranking", cfg->formats, names, nout);
+        nout = add_name(names, nout, RESTR, "ranking.csv");
+        nout = add_name(names, nout, RESTR, "eligibility.csv");
+        nout = add_name(names, nout, SHARE, "spend.csv");
         if (cfg->ranking.assign != GM__ASSIGN_NONE)
-            snprintf(names[nout++], 64, "assignment.csv");
+            nout = add_name(names, nout, RESTR, "assignment.csv");
     }
-    if ((st = write_qgis_project(ctx, cfg, names, &nout)) != GM_OK)
+    if ((st = write_qgis_project(ctx, cfg, share, names, &nout)) != GM_OK)
         goto cleanup;
     /* summary.json: each stage adds its figures. */
     if (cov || jrn || rank) {
@@ -387,26 +552,36 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         if (st == GM_OK && rank)
             st = gm__rank_summary(ctx, &rin, rank, sdoc);
         if (st == GM_OK)
-            st = gm__json_write(ctx, cfg->output, "summary.json", sdoc);
+            st = gm__json_write(ctx, share, "summary.json", sdoc);
         cJSON_Delete(sdoc);
         if (st != GM_OK)
             goto cleanup;
-        snprintf(names[nout++], 64, "summary.json");
+        nout = add_name(names, nout, SHARE, "summary.json");
     }
     size_t nrej;
     const gm_reject *rej = gm_inputs_rejects(in, &nrej);
     const gm_reject *lists[] = {pcskips.items, rej, travel_warn.items};
     size_t counts[] = {pcskips.n, nrej, travel_warn.n};
-    if ((st = write_rejects(ctx, cfg->output, lists, counts, 3, &sum)) != GM_OK)
+    if ((st = write_rejects(ctx, restr, lists, counts, 3, &sum)) != GM_OK) /* rows name customers */
         goto cleanup;
-    snprintf(names[nout++], 64, "rejects.csv");
-    bool gpkg_out = false; /* every layer is in: publish gapmap.gpkg */
-    st = gpkg ? gm__gpkg_commit(gpkg, &gpkg_out) : GM_OK;
-    gpkg = NULL;
+    nout = add_name(names, nout, RESTR, "rejects.csv");
+    /* every layer is in: publish the GeoPackages */
+    bool pub_share = false, pub_restr = false;
+    st = gpkg_share ? gm__gpkg_commit(gpkg_share, &pub_share) : GM_OK;
+    gpkg_share = NULL;
     if (st != GM_OK)
         goto cleanup;
-    if (gpkg_out)
-        snprintf(names[nout++], 64, "%s", GM__GPKG_NAME);
+    st = gpkg_restr ? gm__gpkg_commit(gpkg_restr, &pub_restr) : GM_OK;
+    gpkg_restr = NULL;
+    if (st != GM_OK)
+        goto cleanup;
+    if (pub_share)
+        nout = add_name(names, nout, SHARE, GM__GPKG_NAME);
+    if (pub_restr)
+        nout = add_name(names, nout, RESTR, GM__GPKG_NAME);
+    if ((st = close_restricted(ctx, cfg->output, names, nout)) != GM_OK)
+        goto cleanup;
+    stage_end(times, &ntimes, "outputs", "files written", nout, &t0);
     const char *outs[128];
     for (size_t i = 0; i < nout; i++)
         outs[i] = names[i];
@@ -435,14 +610,15 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
             reports[nreports++] = travel->modes[tm].report;
     }
     if ((st = gm__manifest_write(ctx, cfg->output, cfg, used, ninputs, &sum, outs,
-                                 nout, reports, nreports)) != GM_OK)
+                                 nout, reports, nreports, times, ntimes)) != GM_OK)
         goto cleanup;
     sum.files_written = nout + 1;
     if (summary)
         *summary = sum;
 
 cleanup:
-    gm__gpkg_abort(gpkg);
+    gm__gpkg_abort(gpkg_restr);
+    gm__gpkg_abort(gpkg_share);
     gm__journeys_free(jrn);
     gm__ranking_free(rank);
     gm__free(in_area);

@@ -18,6 +18,16 @@
 extern "C" {
 #endif
 
+/** Most coverage thresholds a summary lists: 5 modes of up to 6 thresholds. */
+#define GM_SUMMARY_MAX_WITHIN 30
+
+/** The share of customers within one catchment threshold. */
+typedef struct gm_run_within {
+    unsigned mode;  /**< 0 car, 1 walk, 2 walk_slow, 3 cycle, 4 bus */
+    double minutes; /**< a catchment threshold of that mode */
+    double pct;     /**< customers with a suitable site (any service) within it, % */
+} gm_run_within;
+
 /** What a run did, for the closing summary. */
 typedef struct gm_run_summary {
     gm_pcdir_stats postcodes;   /**< postcode directory load counts */
@@ -37,6 +47,8 @@ typedef struct gm_run_summary {
     double gap_minutes;         /**< the threshold gaps are judged by ... */
     unsigned gap_mode;          /**< ... in this mode (0 car, 1 walk, 2 walk_slow, 3 cycle) */
     double pct_customers_within; /**< customers with a suitable site within it, % */
+    size_t nwithin;             /**< entries in within[] */
+    gm_run_within within[GM_SUMMARY_MAX_WITHIN]; /**< coverage at each threshold, by mode then minutes */
     size_t journeys;            /**< placements checked against the journey goals */
     size_t journeys_flagged;    /**< of those, with at least one flag */
 } gm_run_summary;
