@@ -675,7 +675,7 @@ static int handler(void *user, const char *section, const char *key, const char 
     }
     return fail(ps, GM_E_CONFIG,
                 "unknown section [%s] (known: run, postcodes, customers, customers.columns, "
-                "providers, providers.columns, roads, travel, coverage, area, journeys, journeys.<group>, ranking, speeds.car, speeds.walk, "
+                "providers, providers.columns, roads, travel, transit, coverage, area, journeys, journeys.<group>, ranking, speeds.car, speeds.walk, "
                 "speeds.cycle)",
                 section);
 }
