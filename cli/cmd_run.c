@@ -74,9 +74,9 @@ void cli_print_summary(const gm_run_summary *s, const char *out)
         printf("Journeys: %zu current placements checked against the travel goals, %zu flagged for review "
                "(restricted/journeys_review.csv).\n",
                s->journeys, s->journeys_flagged);
-    printf("Outputs: %zu files in %s/: open gapmap.qgs in QGIS. shareable/ holds figures fit to share (small "
+    printf("Outputs: %zu files in %s/: open gapmap.qgs in QGIS%s. shareable/ holds figures fit to share (small "
            "counts withheld); restricted/ holds personal data, readable by you alone.\n",
-           s->files_written, out);
+           s->files_written, out, s->coverage || s->journeys ? " and shareable/report.html in a browser" : "");
     if (s->reject_rows || s->warning_rows)
         printf("Rejected rows: %llu, with %llu warnings; each is listed with its reason in "
                "%s/restricted/rejects.csv.\n",

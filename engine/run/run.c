@@ -20,6 +20,7 @@
 #include "../analysis/journeys.h"
 #include "../analysis/rank.h"
 #include "../io/jsonout.h"
+#include "../io/report.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -546,6 +547,17 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         cJSON_AddStringToObject(sdoc, "run", cfg->name);
         cJSON_AddNumberToObject(sdoc, "suppress_below", cfg->suppress_below);
         cJSON_AddStringToObject(sdoc, "suppression", cfg->coverage.nhs_rounding ? "nhs" : "threshold");
+        /* The customer file's rows, as the manifest counts them, withheld like any count of people. */
+        cJSON *cf = cJSON_AddObjectToObject(sdoc, "customer_file");
+        const uint64_t cfv[3] = {sum.customers.rows, sum.customers.located, sum.customers.rejected};
+        static const char *const cfk[3] = {"rows", "located", "rejected"};
+        for (int k = 0; cf && k < 3; k++) {
+            int64_t v;
+            if (gm__shareable(cfg, cfv[k] > UINT32_MAX ? UINT32_MAX : (uint32_t)cfv[k], &v))
+                cJSON_AddNumberToObject(cf, cfk[k], (double)v);
+            else
+                cJSON_AddNullToObject(cf, cfk[k]);
+        }
         st = cov ? gm__coverage_summary(ctx, cfg, travel, cov, sdoc) : GM_OK;
         if (st == GM_OK && jrn)
             st = gm__journeys_summary(ctx, &jin, jrn, sdoc);
@@ -557,6 +569,10 @@ gm_status gm_run_stages(gm_ctx *ctx, const gm_config *cfg, unsigned stages, gm_r
         if (st != GM_OK)
             goto cleanup;
         nout = add_name(names, nout, SHARE, "summary.json");
+        /* report.html: the commissioners' page, made from the shareable files above. */
+        if ((st = gm__report_write(ctx, share, cfg->formats)) != GM_OK)
+            goto cleanup;
+        nout = add_name(names, nout, SHARE, "report.html");
     }
     size_t nrej;
     const gm_reject *rej = gm_inputs_rejects(in, &nrej);
